@@ -1,0 +1,17 @@
+# invoice_bridge — developer commands. Everything goes through tools/ibctl.py (standard library only).
+PYTHON ?= python3
+IBCTL := $(PYTHON) tools/ibctl.py
+
+.PHONY: setup test demo bench
+
+setup:  ## virtualenv, Python and Debian dependencies, Odoo's requirements
+	$(IBCTL) setup
+
+test:   ## Odoo's test runner on a fresh database, then pytest tests/; last line "N passed, N failed"
+	$(IBCTL) test
+
+demo:   ## throwaway PostgreSQL + Odoo on http://127.0.0.1:8069 (admin/admin) + offline fakes; Ctrl-C stops all
+	$(IBCTL) demo
+
+bench:  ## bench/*.py against a fresh database; prints figures
+	$(IBCTL) bench

@@ -1,0 +1,25 @@
+{
+    "name": "Invoice Bridge",
+    "summary": "Connect invoices to the outside world: webhooks, OCR, import API, easybill; "
+               "a durable outbox and a sync log",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Accounting",
+    "license": "LGPL-3",
+    "author": "invoice_bridge developers",
+    "website": "https://github.com/invoice-bridge/invoice_bridge",
+    "depends": ["account"],
+    "external_dependencies": {"python": ["requests", "standardwebhooks"]},
+    "data": [
+        "security/invoice_bridge_security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_cron.xml",
+        "views/sync_log_views.xml",
+        "views/outbox_views.xml",
+        "views/account_move_views.xml",
+        "views/res_partner_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/menus.xml",
+    ],
+    "installable": True,
+    "application": False,
+}

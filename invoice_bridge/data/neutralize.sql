@@ -1,0 +1,4 @@
+-- a copied (neutralized) database must not talk to the outside world: pause every outbound channel
+INSERT INTO ir_config_parameter (key, value, create_date, write_date)
+VALUES ('invoice_bridge.outbound_disabled', 'True', now() at time zone 'UTC', now() at time zone 'UTC')
+ON CONFLICT (key) DO UPDATE SET value = 'True';

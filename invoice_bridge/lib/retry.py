@@ -1,0 +1,60 @@
+"""Retry schedule and ``Retry-After`` parsing for the delivery engine."""
+import re
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+
+#: The Standard Webhooks schedule: the first attempt at once, then these delays after each failure.
+DEFAULT_SCHEDULE = "0,5s,5m,30m,2h,5h,10h,14h,20h,24h"
+#: Longest wait we accept from a remote ``Retry-After`` header (anything longer is capped).
+MAX_RETRY_AFTER = 24 * 3600
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "": 1}
+_TOKEN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
+
+
+class ScheduleError(ValueError):
+    pass
+
+
+def parse_schedule(text):
+    """``"0,5s,5m"`` → ``[0, 5, 300]`` (seconds). Entry *k* is the wait before attempt *k + 1*."""
+    text = (text or "").strip() or DEFAULT_SCHEDULE
+    delays = []
+    for token in text.split(","):
+        match = _TOKEN.match(token)
+        if not match:
+            raise ScheduleError(f"invalid delay {token.strip()!r}: use numbers with s, m, h or d, e.g. 5s,5m,2h")
+        delays.append(float(match.group(1)) * _UNITS[match.group(2).lower()])
+    return delays
+
+
+def max_attempts(schedule):
+    return len(schedule)
+
+
+def delay_after_failure(attempts_done, schedule):
+    """Seconds to wait after the ``attempts_done``-th failed attempt, or ``None`` when none is left."""
+    if attempts_done < len(schedule):
+        return schedule[attempts_done]
+    return None
+
+
+def parse_retry_after(value, now=None):
+    """``Retry-After`` (delta-seconds or HTTP-date) → seconds, capped to ``MAX_RETRY_AFTER``; None if absent/bad."""
+    if value is None:
+        return None
+    value = str(value).strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(min(int(value), MAX_RETRY_AFTER))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    now = now or datetime.now(timezone.utc)
+    return float(min(max((when - now).total_seconds(), 0), MAX_RETRY_AFTER))

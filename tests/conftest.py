@@ -1,0 +1,149 @@
+"""Fixtures for the top-level suite: plain-Python units, and tests on real PostgreSQL connections / a real server.
+
+`make test` exports PGHOST/PGPORT/PGUSER (the throwaway cluster), IB_ODOO_SRC (the Odoo tree) and
+IB_TEST_DB_TEMPLATE (the database Odoo's runner just installed the addon into). Tests that need them fail loudly
+when they are missing — they are never skipped.
+"""
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _load_plain_lib():
+    """Import ``invoice_bridge/lib`` as the standalone package ``ib_lib``: it must need neither Odoo nor the ORM."""
+    import importlib.util  # noqa: PLC0415
+
+    lib_dir = REPO / "invoice_bridge" / "lib"
+    spec = importlib.util.spec_from_file_location("ib_lib", lib_dir / "__init__.py",
+                                                  submodule_search_locations=[str(lib_dir)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["ib_lib"] = module
+    spec.loader.exec_module(module)
+
+
+_load_plain_lib()
+
+
+def _require_env(name):
+    value = os.environ.get(name)
+    if not value:
+        pytest.fail(f"{name} is not set: run this suite through `make test`, which starts PostgreSQL and finds "
+                    "Odoo (see README.rst)", pytrace=False)
+    return value
+
+
+def _psql(sql, db="postgres"):
+    subprocess.run(["psql", "-d", db, "-v", "ON_ERROR_STOP=1", "-qAtc", sql], check=True,
+                   capture_output=True, text=True)
+
+
+@pytest.fixture(scope="session")
+def odoo_src():
+    src = Path(_require_env("IB_ODOO_SRC"))
+    if str(src) not in sys.path:
+        sys.path.insert(0, str(src))
+    return src
+
+
+@pytest.fixture(scope="session")
+def odoo(odoo_src):
+    """The ``odoo`` package, configured for the throwaway cluster and this repository's addon."""
+    import odoo as odoo_pkg  # noqa: PLC0415 - imported once Odoo's path is known
+
+    addons = ",".join([str(odoo_src / "addons"), str(odoo_src / "odoo" / "addons"), str(REPO)])
+    odoo_pkg.tools.config.parse_config([
+        "--addons-path", addons, "--db_host", os.environ["PGHOST"], "--db_port", os.environ.get("PGPORT", "5432"),
+        "--db_user", os.environ.get("PGUSER", "odoo"), "--log-level", "warn",
+    ])
+    odoo_pkg.modules.module.initialize_sys_path()
+    return odoo_pkg
+
+
+def _new_db_from_template(prefix):
+    template = _require_env("IB_TEST_DB_TEMPLATE")
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    _psql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return name
+
+
+@pytest.fixture(scope="module")
+def dbname(odoo):
+    name = _new_db_from_template("ib_pytest")
+    yield name
+    odoo.sql_db.close_db(name)
+    with contextlib.suppress(subprocess.CalledProcessError):
+        _psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def registry(odoo, dbname):
+    return odoo.modules.registry.Registry(dbname)
+
+
+@pytest.fixture
+def env_factory(odoo, registry):
+    """``with env_factory() as env:`` — an environment on a new, real cursor (committed on success)."""
+    @contextlib.contextmanager
+    def make(uid=None, commit=True):
+        with registry.cursor() as cr:
+            env = odoo.api.Environment(cr, uid or odoo.SUPERUSER_ID, {})
+            yield env
+            if not commit:
+                cr.rollback()
+    return make
+
+
+@pytest.fixture
+def receiver():
+    from tests.fakes.webhook_receiver import WebhookReceiver  # noqa: PLC0415
+
+    with WebhookReceiver() as rec:
+        yield rec
+
+
+def free_port():
+    with contextlib.closing(socket.socket()) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def odoo_server(odoo_src, dbname):
+    """A real Odoo server (threaded, one cron thread) on a free loopback port, serving ``dbname``."""
+    port = free_port()
+    addons = ",".join([str(odoo_src / "addons"), str(odoo_src / "odoo" / "addons"), str(REPO)])
+    log = open(REPO / ".run" / f"odoo-server-{port}.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [os.environ.get("IB_PYTHON", sys.executable), str(odoo_src / "odoo-bin"), "--addons-path", addons,
+         "-d", dbname, "--db-filter", f"^{dbname}$", "--http-interface", "127.0.0.1", "--http-port", str(port),
+         "--max-cron-threads", "1", "--log-level", "info"],
+        stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"Odoo server exited with {proc.returncode}; see {log.name}", pytrace=False)
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(f"{url}/web/health", timeout=2).status_code == 200:
+                break
+        time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail(f"Odoo server did not answer within 120 s; see {log.name}", pytrace=False)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()

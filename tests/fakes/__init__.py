@@ -1,0 +1,1 @@
+"""Offline loopback fakes used by tests, benchmarks and the demo."""
