@@ -53,10 +53,11 @@ def raw_loop(url, bodies):
 
 
 def drain(odoo, registry, url, bodies):
+    target = f"bench-{time.time_ns()}"
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
         env["invoice_bridge.outbox"]._enqueue([
-            {"channel": "http", "target": "bench", "url": url, "payload": body} for body in bodies])
+            {"channel": "http", "target": target, "url": url, "payload": body} for body in bodies])
     start = time.perf_counter()
     runs = 0
     while True:
@@ -65,13 +66,13 @@ def drain(odoo, registry, url, bodies):
             outbox = env["invoice_bridge.outbox"]
             outbox._cron_drain()
             runs += 1
-            if not outbox.search_count([("target", "=", "bench"), ("state", "in", ("pending", "in_progress"))]):
+            if not outbox.search_count([("target", "=", target), ("state", "in", ("pending", "in_progress"))]):
                 break
     elapsed = time.perf_counter() - start
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        done = env["invoice_bridge.outbox"].search_count([("target", "=", "bench"), ("state", "=", "done")])
-        logs = env["invoice_bridge.sync.log"].search_count([("outbox_id.target", "=", "bench")])
+        done = env["invoice_bridge.outbox"].search_count([("target", "=", target), ("state", "=", "done")])
+        logs = env["invoice_bridge.sync.log"].search_count([("outbox_id.target", "=", target)])
     return elapsed, done, logs, runs
 
 

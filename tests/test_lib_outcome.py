@@ -40,9 +40,12 @@ def test_transport_turns_errors_into_exchanges(receiver):
         receiver.fail_next(1, status=200, delay=1.0)
         slow = transport.send(Request("POST", f"{receiver.url}/x", b"{}", timeout=0.2))
         assert slow.error_kind == "timeout" and not slow.ok
+        assert slow.summary == "no answer within 0.2 s"
         receiver.down()
         refused = transport.send(Request("POST", f"{receiver.url}/x", b"{}", timeout=1))
         assert refused.error_kind == "connection"
+        assert refused.summary == f"could not connect to 127.0.0.1:{receiver.port}"
+        assert classify_http(refused).message == refused.summary, "the log's message stays one short line"
         receiver.fail_next(1, status=302)
         receiver.up()
         redirect = transport.send(Request("POST", f"{receiver.url}/x", b"{}"))

@@ -223,9 +223,10 @@ class Postgres:
 
 
 # --------------------------------------------------------------------------------------------- odoo
-def odoo_cmd(py, odoo_src, pg, db, *extra):
+def odoo_cmd(py, odoo_src, pg, db, *extra, command=None):
+    """odoo-bin with this repository on the addons path; ``command`` (e.g. "shell") must come first."""
     addons = ",".join([str(odoo_src / "addons"), str(odoo_src / "odoo" / "addons"), str(REPO)])
-    return [py, odoo_src / "odoo-bin", "--addons-path", addons, "--db_host", pg.socket_dir,
+    return [py, odoo_src / "odoo-bin", *([command] if command else []), "--addons-path", addons, "--db_host", pg.socket_dir,
             "--db_port", str(pg.port), "--db_user", PG_DB_USER, "-d", db, "--db-filter", f"^{db}$",
             *extra]
 
@@ -237,7 +238,8 @@ def free_port():
 
 
 TEST_RESULT_RE = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
-PYTEST_RE = re.compile(r"=+ (.*?) in [\d.]+s")
+PYTEST_RE = re.compile(r"^=*\s*(\d+ (?:passed|failed|errors?|skipped|deselected|xfailed|xpassed|warnings?)\b.*?)"
+                       r" in [\d.]+s\b")
 
 
 def _tee(cmd, env, logfile):
@@ -258,7 +260,7 @@ def _tee(cmd, env, logfile):
 def _parse_pytest(text):
     passed = failed = 0
     for line in text.splitlines():
-        m = PYTEST_RE.search(line)
+        m = PYTEST_RE.match(line.strip())
         if m:
             for part in m.group(1).split(","):
                 part = part.strip()
@@ -350,9 +352,9 @@ def cmd_demo(args):
         exists = pg.psql(f"SELECT 1 FROM pg_database WHERE datname = '{db}'").strip() == "1"
         if not exists or args.reset:
             pg.drop_db(db)
-            run(odoo_cmd(py, odoo_src, pg, db, "-i", ADDON, "--stop-after-init", "--with-demo",
+            run(odoo_cmd(py, odoo_src, pg, db, "-i", ADDON, "--stop-after-init",
                          "--max-cron-threads=0", "--http-port", str(free_port())), env=env)
-        setup = subprocess.run(odoo_cmd(py, odoo_src, pg, db, "shell", "--no-http", "--log-level=warn"),
+        setup = subprocess.run(odoo_cmd(py, odoo_src, pg, db, "--no-http", "--log-level=warn", command="shell"),
                                input=(REPO / "tools" / "demo_setup.py").read_text(), text=True, env=dict(
                                    env, IB_FAKES=json.dumps(fake_info)), check=False)
         if setup.returncode:

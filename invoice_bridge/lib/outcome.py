@@ -29,7 +29,8 @@ def classify_http(exchange, retry_client_errors=True):
     for good; other 4xx are retried when ``retry_client_errors`` (Standard Webhooks semantics), else fail.
     """
     if exchange.error:
-        return Outcome(RETRY, exchange.error, hint="The target did not answer; it is retried automatically.")
+        return Outcome(RETRY, exchange.summary or exchange.error,
+                       hint="The target did not answer; it is retried automatically.")
     status = exchange.status
     if 200 <= status < 300:
         return Outcome(SUCCESS, f"HTTP {status}")

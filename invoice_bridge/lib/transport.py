@@ -7,6 +7,7 @@ with ``error`` set, so callers never see a ``requests`` exception.
 import logging
 import time
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import requests
 
@@ -35,9 +36,12 @@ class Exchange:
     headers: dict = field(default_factory=dict)
     body: str = ""
     elapsed_ms: int = 0
+    #: full transport error (for the log's error tab); empty when the target answered
     error: str = ""
     #: "timeout", "connection" or "" (no transport error)
     error_kind: str = ""
+    #: one short line a user can read, e.g. "could not connect to 127.0.0.1:9"
+    summary: str = ""
 
     @property
     def ok(self):
@@ -48,6 +52,10 @@ class Transport:
     def __init__(self, session=None):
         self._own = session is None
         self.session = session or requests.Session()
+        if self._own and not requests.utils.getproxies():
+            # requests re-reads proxy settings from os.environ on every request (~0.5 ms each); with no proxy
+            # configured there is nothing to find, so skip it. With HTTP(S)_PROXY set, the standard path is kept.
+            self.session.trust_env = False
 
     def close(self):
         if self._own:
@@ -70,9 +78,12 @@ class Transport:
             exchange.headers = dict(resp.headers)
             exchange.body = resp.text
         except requests.Timeout as exc:
-            exchange.error, exchange.error_kind = f"timed out after {request.timeout}s ({exc})", "timeout"
+            exchange.error, exchange.error_kind = f"{exc.__class__.__name__}: {exc}", "timeout"
+            exchange.summary = f"no answer within {request.timeout or DEFAULT_TIMEOUT} s"
         except requests.RequestException as exc:
             exchange.error, exchange.error_kind = f"{exc.__class__.__name__}: {exc}", "connection"
+            host = urlsplit(request.url).netloc or request.url
+            exchange.summary = f"could not connect to {host}"
         exchange.elapsed_ms = int((time.perf_counter() - start) * 1000)
         _logger.debug("%s %s -> %s in %d ms", request.method, request.url, exchange.status or exchange.error,
                       exchange.elapsed_ms)

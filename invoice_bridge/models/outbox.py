@@ -26,7 +26,7 @@ from odoo.tools import SQL, create_index
 from ..lib.outcome import FAIL, RETRY, SUCCESS, Outcome, classify_http
 from ..lib.retry import DEFAULT_SCHEDULE, delay_after_failure, parse_schedule
 from ..lib.transport import DEFAULT_TIMEOUT, Request, Transport
-from .sync_log import CHANNELS
+from .sync_log import CHANNELS, open_record_action
 
 _logger = logging.getLogger(__name__)
 
@@ -419,13 +419,21 @@ class InvoiceBridgeOutbox(models.Model):
             "duration_ms": exchange.elapsed_ms if exchange else 0,
             "attempt": self.attempt_count,
             "message": outcome.message,
-            "hint": outcome.hint if log_state != "success" else False,
+            "hint": self._hint_for(log_state, outcome),
             "error": (exchange.error or exchange.body) if exchange and log_state != "success" else False,
             "request_headers": request.headers if request else None,
             "request_body": request.body.decode("utf-8", "replace") if request else None,
             "response_body": exchange.body if exchange else None,
             "secrets": request.secrets if request else (),
         }
+
+    def _hint_for(self, log_state, outcome):
+        if log_state == "success":
+            return False
+        if log_state == "dead":
+            return _("Gave up after the last retry. Check the target (URL, availability, credentials), "
+                     "then press Retry.")
+        return outcome.hint
 
     def _notify_related_record(self):
         """Post a short note on the business record when a message is given up."""
@@ -474,8 +482,7 @@ class InvoiceBridgeOutbox(models.Model):
 
     def action_open_related(self):
         self.ensure_one()
-        return self.env["invoice_bridge.sync.log"].new(
-            {"res_model": self.res_model, "res_id": self.res_id}).action_open_related()
+        return open_record_action(self.res_model, self.res_id)
 
     @api.model
     def _vacuum(self, limit_date, batch):

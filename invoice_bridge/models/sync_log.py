@@ -24,6 +24,14 @@ LOG_STATES = [
 ]
 
 
+def open_record_action(res_model, res_id):
+    """The window action opening one business record (False when there is none)."""
+    if not (res_model and res_id):
+        return False
+    return {"type": "ir.actions.act_window", "res_model": res_model, "res_id": res_id, "view_mode": "form",
+            "target": "current"}
+
+
 class InvoiceBridgeSyncLog(models.Model):
     """One line per exchange attempt with an external system, in either direction.
 
@@ -134,17 +142,14 @@ class InvoiceBridgeSyncLog(models.Model):
         outboxes.action_retry()
         return True
 
+    def action_cancel_message(self):
+        """Give up the message behind these lines for good (managers: the outbox's access rights apply)."""
+        self.filtered("retryable").outbox_id.action_cancel()
+        return True
+
     def action_open_related(self):
         self.ensure_one()
-        if not (self.res_model and self.res_id):
-            return False
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self.res_model,
-            "res_id": self.res_id,
-            "view_mode": "form",
-            "target": "current",
-        }
+        return open_record_action(self.res_model, self.res_id)
 
     @api.model
     def _action_open_for(self, domain, name):

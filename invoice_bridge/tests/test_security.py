@@ -64,7 +64,11 @@ class TestSecurity(BridgeCase):
         # ... but only a manager cancels
         with self.assertRaises(AccessError):
             msg.with_user(self.ib_user).action_cancel()
-        msg.with_user(self.ib_manager).action_cancel()
+        log = self.Log.search([("outbox_id", "=", msg.id)], limit=1)
+        msg.write({"state": "dead"})
+        with self.assertRaises(AccessError):
+            log.with_user(self.ib_user).action_cancel_message()
+        log.with_user(self.ib_manager).action_cancel_message()
         self.assertEqual(msg.state, "cancelled")
         with self.assertRaises(AccessError):
             msg.with_user(self.plain_user).action_retry()

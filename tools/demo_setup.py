@@ -1,0 +1,34 @@
+# Run by `make demo` inside `odoo-bin shell` (``env`` is provided); idempotent.
+# Points the demo at the offline fakes whose URLs `make demo` passes in IB_FAKES, and fills the sync log with
+# one delivered, one retrying and one dead message so every state of the UI can be seen.
+import json
+import os
+
+fakes = json.loads(os.environ["IB_FAKES"])
+receiver = fakes["webhook_receiver"]
+Outbox = env["invoice_bridge.outbox"]  # noqa: F821 - provided by odoo-bin shell
+ICP = env["ir.config_parameter"].sudo()  # noqa: F821
+invoices = env["account.move"].search([("move_type", "=", "out_invoice"), ("state", "=", "posted")], limit=3)  # noqa: F821
+
+
+def queue(key, url, invoice, target):
+    return Outbox._enqueue({
+        "channel": "http", "target": target, "url": url, "idempotency_key": key,
+        "payload": json.dumps({"event": "demo", "invoice": invoice.name}),
+        "res_model": "account.move", "res_id": invoice.id, "partner_id": invoice.partner_id.id,
+        "company_id": invoice.company_id.id,
+    })
+
+
+if invoices and not Outbox.search_count([("idempotency_key", "=like", "demo-%")]):
+    queue("demo-delivered", f"{receiver}/demo", invoices[0], "demo-receiver")
+    queue("demo-retrying", "http://127.0.0.1:9/unreachable", invoices[1 % len(invoices)], "demo-down")
+    schedule = ICP.get_param("invoice_bridge.retry_schedule")
+    Outbox._drain(autocommit=True, short_wait=0)
+    # one message given up at once, to show a dead line with its Retry button and the note on the invoice
+    ICP.set_param("invoice_bridge.retry_schedule", "0")
+    queue("demo-dead", "http://127.0.0.1:9/gone", invoices[2 % len(invoices)], "demo-dead")
+    Outbox._drain(autocommit=True, short_wait=0)
+    ICP.set_param("invoice_bridge.retry_schedule", schedule or False)
+env.cr.commit()  # noqa: F821
+print(f"demo data ready: {Outbox.search_count([])} outbox messages, receiver at {receiver}")
