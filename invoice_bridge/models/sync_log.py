@@ -18,9 +18,9 @@ CHANNELS = [
 LOG_STATES = [
     ("pending", "Pending"),
     ("success", "Success"),
-    ("retrying", "Failed, will retry"),
+    ("retrying", "Retrying"),
     ("failed", "Failed"),
-    ("dead", "Dead (gave up)"),
+    ("dead", "Dead"),
 ]
 
 
