@@ -10,46 +10,11 @@ same receiver. Prints figures and ratios; asserts nothing.
 """
 import argparse
 import json
-import os
-import platform
 import resource
-import subprocess
 import sys
 import time
-from pathlib import Path
 
-import requests
-
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-
-def start_receiver():
-    proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.webhook_receiver", "--no-bodies"], cwd=REPO,
-                            stdout=subprocess.PIPE, text=True)
-    url = json.loads(proc.stdout.readline())["url"]
-    return proc, url
-
-
-def load_odoo(db):
-    src = Path(os.environ.get("IB_ODOO_SRC", "/opt/odoo"))
-    sys.path.insert(0, str(src))
-    import odoo  # noqa: PLC0415
-
-    odoo.tools.config.parse_config([
-        "--addons-path", ",".join([str(src / "addons"), str(src / "odoo" / "addons"), str(REPO)]),
-        "--db_host", os.environ.get("PGHOST", ""), "--db_user", os.environ.get("PGUSER", "odoo"),
-        "--log-level", "warn"])
-    odoo.modules.module.initialize_sys_path()
-    return odoo, odoo.modules.registry.Registry(db)
-
-
-def raw_loop(url, bodies):
-    with requests.Session() as session:
-        start = time.perf_counter()
-        for body in bodies:
-            session.post(url, data=body, headers={"Content-Type": "application/json"}, timeout=15).raise_for_status()
-        return time.perf_counter() - start
+from _common import header, load_odoo, raw_loop, start_receiver_process
 
 
 def drain(odoo, registry, url, bodies):
@@ -82,7 +47,7 @@ def main():
     parser.add_argument("-n", type=int, default=2000)
     args = parser.parse_args()
     bodies = [json.dumps({"event": "bench", "n": i, "pad": "x" * 400}) for i in range(args.n)]
-    proc, url = start_receiver()
+    proc, url = start_receiver_process()
     try:
         odoo, registry = load_odoo(args.db)
         raw_loop(url + "/warmup", bodies[:50])
@@ -93,8 +58,7 @@ def main():
         proc.wait(10)
     raw_rate, drain_rate = args.n / raw_s, args.n / drain_s
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\n== bench/outbox.py  {time.strftime('%Y-%m-%d')}  {platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}")
+    print(header("outbox.py"))
     print(f"raw keep-alive requests.Session loop : {args.n} POSTs in {raw_s:6.2f} s = {raw_rate:7.0f} req/s")
     print(f"outbox drain (real cron method)      : {done} delivered in {drain_s:6.2f} s = {drain_rate:7.0f} msg/s "
           f"({runs} cron run(s), {logs} sync-log lines)")

@@ -1,4 +1,14 @@
-from odoo import _, fields, models
+import logging
+from datetime import timedelta
+
+from odoo import _, api, fields, models
+from odoo.tools import SQL
+
+from ..lib import webhook_payloads as payloads
+
+_logger = logging.getLogger(__name__)
+
+PAID_STATES = ("paid", "in_payment")
 
 
 class AccountMove(models.Model):
@@ -17,3 +27,196 @@ class AccountMove(models.Model):
         self.ensure_one()
         return self.env["invoice_bridge.sync.log"]._action_open_for(
             [("move_id", "=", self.id)], _("Sync: %s", self.display_name))
+
+    # ---------------------------------------------------------------------------------- event hooks
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+        posted._ib_emit_webhook("new_invoice")
+        return posted
+
+    def _compute_payment_state(self):
+        # payment_state is a stored compute: compare with the stored value to see a change (a write() override
+        # never sees it)
+        stored = {}
+        ids = tuple(i for i in self.ids if isinstance(i, int))
+        if ids:
+            self.env.cr.execute(SQL("SELECT id, payment_state FROM account_move WHERE id IN %s", ids))
+            stored = dict(self.env.cr.fetchall())
+        super()._compute_payment_state()
+        changed = self.filtered(lambda m: m.id in stored and stored[m.id] != m.payment_state
+                                and m.state == "posted")
+        newly_paid = changed.filtered(lambda m: m.payment_state in PAID_STATES and stored[m.id] not in PAID_STATES)
+        newly_partial = changed.filtered(lambda m: m.payment_state == "partial")
+        newly_paid._ib_emit_webhook("invoice_paid")
+        newly_partial._ib_emit_webhook("invoice_partially_paid")
+
+    def button_draft(self):
+        announced = self.filtered(lambda m: m.state == "posted")
+        res = super().button_draft()
+        if not self.env.context.get("ib_cancelling"):
+            announced._ib_emit_webhook("invoice_cancelled", reason="reset_to_draft")
+        return res
+
+    def button_cancel(self):
+        announced = self.filtered(lambda m: m.state == "posted" or (m.state == "draft" and m.posted_before))
+        res = super(AccountMove, self.with_context(ib_cancelling=True)).button_cancel()
+        announced._ib_emit_webhook("invoice_cancelled", reason="cancelled")
+        return res
+
+    # ------------------------------------------------------------------------------------- webhooks
+    def _ib_emit_webhook(self, event, reason=None, key_suffix=None):
+        """Queue ``event`` for the customer invoices/credit notes of ``self`` to every subscribed endpoint."""
+        moves = self.filtered(lambda m: m.is_sale_document(include_receipts=False))
+        if not moves:
+            return self.env["invoice_bridge.outbox"]
+        endpoints = self.env["invoice_bridge.webhook.endpoint"]._subscribed(event, moves.company_id)
+        queued = self.env["invoice_bridge.outbox"]
+        for move in moves:
+            targets = endpoints.filtered(lambda e, move=move: e.company_id == move.company_id)
+            if not targets:
+                continue
+            document = move._ib_webhook_document(event, "msg_id", reason=reason)
+            queued |= targets._enqueue_event(
+                event, lambda msg_id, document=document: {**document, "id": msg_id},
+                record=move, key_suffix=key_suffix and f"{move.id}_{key_suffix}", partner=move.partner_id)
+        return queued
+
+    def _ib_webhook_document(self, event, msg_id, reason=None):
+        """The body document of ``event`` for this invoice (seed 000's shape for new_invoice / reminders)."""
+        self.ensure_one()
+        company = self.company_id
+        if event == "new_invoice":
+            operations = payloads.new_invoice_operations(
+                self._ib_invoice_data(), self._ib_ledger_data(), company.id)
+        elif event == "payment_reminder":
+            data = self._ib_invoice_data(with_attachments=False)
+            operations = payloads.reminder_operations(
+                data, company.id, days_overdue=(fields.Date.context_today(self) - self.invoice_date_due).days)
+        else:
+            operations = [{"name": "invoice_status", "payload": {
+                "invoice_id": self.id,
+                "invoice_name": self.name,
+                "partner": self.partner_id.display_name,
+                "amount_total": payloads.number(self.amount_total),
+                "amount_residual": payloads.number(self.amount_residual),
+                "currency": self.currency_id.name,
+                "state": self.state,
+                "payment_state": self.payment_state,
+                "reason": reason,
+                "company_id": company.id,
+            }}]
+        return payloads.envelope(event, operations, msg_id, fields.Datetime.now(),
+                                 {"id": company.id, "name": company.name})
+
+    def _ib_invoice_data(self, with_attachments=True):
+        self.ensure_one()
+        base_url = self.get_base_url()
+        lines = self.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+        attachments = []
+        if with_attachments:
+            for att in self.env["ir.attachment"].sudo().search(
+                    [("res_model", "=", self._name), ("res_id", "=", self.id)], order="id"):
+                token = att.access_token or att.generate_access_token()[0]
+                attachments.append({
+                    "id": att.id, "name": att.name, "mimetype": att.mimetype, "file_size": att.file_size,
+                    "create_date": att.create_date, "write_date": att.write_date, "type": att.type,
+                    "url": f"{base_url}/web/content/{att.id}?access_token={token}&download=true",
+                })
+        return {
+            "id": self.id,
+            "name": self.name,
+            "partner": self.partner_id.display_name,
+            "invoice_date": self.invoice_date,
+            "invoice_date_due": self.invoice_date_due,
+            "amount_total": self.amount_total,
+            "amount_residual": self.amount_residual,
+            "currency": self.currency_id.name,
+            "lines": [{"product": line.product_id.display_name or line.name, "quantity": line.quantity,
+                       "price_unit": line.price_unit, "subtotal": line.price_subtotal} for line in lines],
+            "attachments": attachments,
+            # the portal URL with its access token, in PDF download form: no Odoo login needed
+            "pdf_url": base_url + self.get_portal_url(report_type="pdf", download=True),
+        }
+
+    def _ib_ledger_data(self):
+        """The partner's posted receivable/payable lines in this company: the most recent ones (capped), oldest
+        first, with the balance of the older lines left out as opening balance. Two queries, whatever the size."""
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        cap = int(self.env["ir.config_parameter"].sudo().get_param(
+            "invoice_bridge.webhook_ledger_cap", payloads.DEFAULT_LEDGER_CAP))
+        domain = [
+            ("partner_id", "child_of", partner.id),
+            ("parent_state", "=", "posted"),
+            ("account_id.account_type", "in", ("asset_receivable", "liability_payable")),
+            ("company_id", "=", self.company_id.id),
+        ]
+        Line = self.env["account.move.line"].sudo()
+        recent = Line.search_fetch(domain, ["date", "move_name", "name", "debit", "credit"],
+                                   order="date desc, id desc", limit=cap)
+        opening = 0.0
+        if recent:  # always, so the number of queries does not depend on whether the cap is reached
+            oldest = recent[-1]
+            [(opening,)] = Line._read_group(domain + [
+                "|", ("date", "<", oldest.date), "&", ("date", "=", oldest.date), ("id", "<", oldest.id)],
+                aggregates=["balance:sum"])
+        lines = [{"id": line.id, "date": line.date, "name": line.move_name or line.name, "debit": line.debit,
+                  "credit": line.credit} for line in reversed(recent)]
+        return {"partner_id": partner.id, "partner_name": partner.display_name, "lines": lines,
+                "opening_balance": opening or 0.0}
+
+    def _ib_ensure_legal_pdf(self):
+        """Generate the legal PDF of posted invoices that have none yet, as Send & Print does.
+
+        Each invoice in its own savepoint: returns ``{move id: error text}`` for those that failed.
+        """
+        missing = self.filtered(lambda m: m.state == "posted" and m.is_sale_document(include_receipts=False)
+                                and not m.invoice_pdf_report_id)
+        sender = self.env["account.move.send"]
+        errors = {}
+        for move in missing:
+            try:
+                with self.env.cr.savepoint():
+                    invoices_data = {move: {"pdf_report": sender._get_default_pdf_report_id(move)}}
+                    sender.with_company(move.company_id)._prepare_invoice_pdf_report(invoices_data)
+                    sender._link_invoice_documents(invoices_data)
+            except Exception as exc:  # noqa: BLE001 - any rendering failure: reported on the message, retried
+                _logger.warning("invoice_bridge: PDF of %s could not be rendered: %s", move.name, exc)
+                errors[move.id] = f"{exc.__class__.__name__}: {exc}"
+        return errors
+
+    # ------------------------------------------------------------------------------------ UI actions
+    def action_ib_send_webhook(self):
+        """(Re)send the new_invoice event of these posted invoices to every subscribed endpoint."""
+        queued = self.filtered(lambda m: m.state == "posted")._ib_emit_webhook("new_invoice")
+        return {"type": "ir.actions.client", "tag": "display_notification", "params": {
+            "type": "info" if queued else "warning",
+            "message": _("%s webhook message(s) queued.", len(queued)) if queued else
+            _("No active webhook endpoint of this company subscribes to new_invoice."),
+        }}
+
+    def action_ib_preview_webhook(self):
+        self.ensure_one()
+        preview = self.env["invoice_bridge.webhook.preview"].create({"move_id": self.id, "event": "new_invoice"})
+        preview._fill()
+        return {"type": "ir.actions.act_window", "res_model": preview._name, "res_id": preview.id,
+                "view_mode": "form", "target": "new", "name": _("Webhook payload preview")}
+
+    @api.model
+    def _ib_cron_payment_reminders(self):
+        """Daily: a payment_reminder per overdue invoice and subscribed endpoint, at most once per interval."""
+        today = fields.Date.context_today(self)
+        endpoints = self.env["invoice_bridge.webhook.endpoint"].sudo().search(
+            [("event_type_ids.code", "=", "payment_reminder")])
+        for company in endpoints.company_id:
+            after, interval = company.ib_reminder_days_after_due, max(company.ib_reminder_interval_days, 1)
+            overdue = self.sudo().search([
+                ("company_id", "=", company.id), ("state", "=", "posted"),
+                ("move_type", "in", ("out_invoice", "out_refund")),
+                ("payment_state", "not in", ("paid", "in_payment", "reversed", "blocked")),
+                ("amount_residual", ">", 0), ("invoice_date_due", "<=", today - timedelta(days=after)),
+            ])
+            for move in overdue:
+                period = (today - move.invoice_date_due).days - after
+                # the key names the interval: a second run in the same interval queues nothing
+                move._ib_emit_webhook("payment_reminder", key_suffix=f"p{period // interval}")

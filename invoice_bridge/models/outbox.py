@@ -81,6 +81,9 @@ class InvoiceBridgeOutbox(models.Model):
                               ondelete="set null")
     partner_id = fields.Many2one("res.partner", readonly=True, index="btree_not_null", ondelete="set null")
     sync_log_ids = fields.One2many("invoice_bridge.sync.log", "outbox_id", string="Attempts")
+    webhook_endpoint_id = fields.Many2one("invoice_bridge.webhook.endpoint", readonly=True, index="btree_not_null",
+                                          ondelete="set null")
+    event_type = fields.Char(readonly=True)
 
     _sql_constraints = [
         ("idempotency_uniq", "unique(channel, idempotency_key)",
@@ -342,6 +345,21 @@ class InvoiceBridgeOutbox(models.Model):
             prepared[msg.id] = Request(method=msg.method or "POST", url=msg.url,
                                        body=(msg.payload or "").encode(), headers=headers)
         return prepared
+
+    def _prepare_requests_webhook(self):
+        return self.env["invoice_bridge.webhook.endpoint"]._prepare_requests(self)
+
+    def _after_attempts_webhook(self, outcomes):
+        self.env["invoice_bridge.webhook.endpoint"]._after_attempts(self, outcomes)
+
+    def _ib_ensure_invoice_pdfs(self):
+        """new_invoice bodies carry the invoice's pdf_url: make sure the legal PDF exists before sending.
+
+        Returns ``{message id: error}`` for the messages whose invoice PDF could not be rendered.
+        """
+        with_pdf = self.filtered(lambda m: m.event_type == "new_invoice" and m.move_id)
+        errors = with_pdf.move_id.sudo()._ib_ensure_legal_pdf() if with_pdf else {}
+        return {m.id: errors[m.move_id.id] for m in with_pdf if m.move_id.id in errors}
 
     def _interpret(self, exchange):
         self.ensure_one()

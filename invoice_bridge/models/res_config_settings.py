@@ -21,6 +21,12 @@ class ResConfigSettings(models.TransientModel):
     ib_log_body_limit = fields.Integer(
         "Logged body size (characters)", config_parameter="invoice_bridge.log_body_limit", default=4096)
 
+    ib_reminder_days_after_due = fields.Integer(related="company_id.ib_reminder_days_after_due", readonly=False)
+    ib_reminder_interval_days = fields.Integer(related="company_id.ib_reminder_interval_days", readonly=False)
+    ib_webhook_ledger_cap = fields.Integer(
+        "Ledger lines per event", config_parameter="invoice_bridge.webhook_ledger_cap", default=1000,
+        help="A new_invoice event carries the partner's most recent ledger lines, up to this many.")
+
     @api.constrains("ib_retry_schedule")
     def _check_ib_retry_schedule(self):
         for settings in self:

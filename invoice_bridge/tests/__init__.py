@@ -1,3 +1,5 @@
 from . import test_outbox
 from . import test_sync_log
 from . import test_security
+from . import test_webhook
+from . import test_webhook_pdf

@@ -1,18 +1,20 @@
 import json
 
+from odoo import Command
 from odoo.tests import TransactionCase
 
-# The loopback fakes live outside the shipped addon (tests/fakes/ at the repository root, on PYTHONPATH when
-# `make test` runs Odoo's test runner): both test suites and `make demo` use them.
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+# The loopback fakes and the seed's JSON schema live outside the shipped addon (tests/ at the repository root,
+# on PYTHONPATH when `make test` runs Odoo's test runner): both test suites and `make demo` use them.
 from tests.fakes.webhook_receiver import WebhookReceiver
 
 
-class BridgeCase(TransactionCase):
-    """Shared base: a loopback HTTP receiver and helpers to queue and drain outbox messages."""
+class ReceiverMixin:
+    """A loopback HTTP receiver and helpers to drain the outbox in the test transaction."""
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def _setup_bridge(cls):
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
         cls.receiver = WebhookReceiver().start()
         cls.addClassCleanup(cls.receiver.stop)
@@ -23,6 +25,17 @@ class BridgeCase(TransactionCase):
     def setUp(self):
         super().setUp()
         self.receiver.reset()
+
+    def drain(self, **kwargs):
+        return self.Outbox._drain(autocommit=False, short_wait=0, **kwargs)
+
+
+class BridgeCase(ReceiverMixin, TransactionCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_bridge()
 
     def enqueue(self, count=1, **overrides):
         vals_list = []
@@ -38,8 +51,40 @@ class BridgeCase(TransactionCase):
             vals_list.append(vals)
         return self.Outbox._enqueue(vals_list)
 
-    def drain(self, **kwargs):
-        return self.Outbox._drain(autocommit=False, short_wait=0, **kwargs)
-
     def delivered_ns(self):
         return [d["json"]["n"] for d in self.receiver.deliveries if d["status"] == 200]
+
+
+class WebhookCase(ReceiverMixin, AccountTestInvoicingCommon):
+    """Invoices (the accounting test company) and a webhook endpoint pointing at the loopback receiver."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_bridge()
+        cls.endpoint = cls.env["invoice_bridge.webhook.endpoint"].create({
+            "name": "Receiver", "url": f"{cls.receiver.url}/hook", "company_id": cls.env.company.id})
+
+    def setUp(self):
+        super().setUp()
+        self.receiver.set_secrets([self.endpoint.sudo().secret])  # a rotation in an earlier test rolled back
+
+    def make_invoice(self, lines=1, post=True, partner=None, move_type="out_invoice", price=100.0, **vals):
+        move = self.env["account.move"].create({
+            "move_type": move_type,
+            "partner_id": (partner or self.partner_a).id,
+            "invoice_date": "2026-10-15",
+            "invoice_line_ids": [Command.create({"product_id": self.product_a.id, "quantity": 2,
+                                                 "price_unit": price, "tax_ids": []}) for _ in range(lines)],
+            **vals,
+        })
+        if post:
+            move.action_post()
+        return move
+
+    def messages_for(self, move, event="new_invoice"):
+        return self.Outbox.search([("move_id", "=", move.id), ("event_type", "=", event)])
+
+    def pay(self, move, amount):
+        return self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=move.ids).create({"amount": amount})._create_payments()

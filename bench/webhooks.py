@@ -1,0 +1,189 @@
+"""Webhooks: cost on posting, post→receipt latency in a running server, drain throughput. Prints figures only.
+
+    make bench            # all benchmarks on a fresh database
+    python bench/webhooks.py --db DB
+
+1. Posting 200 invoices × 5 lines with an active endpoint vs. with no subscribed endpoint (the bridge's hooks
+   find nothing to do), interleaved in chunks in the same run: time ratio (target ≤ 1.10×) and extra queries per
+   invoice, at two sizes (target: constant).
+2. Post → receipt latency: a real Odoo server (threaded, one cron thread) posts invoices through JSON-RPC one
+   after the other; a loopback receiver records when each event arrives (target p95 ≤ 2 s; the seed's
+   polling script: up to 60 s).
+3. Drain throughput of signed webhook messages vs. a raw keep-alive requests.Session loop (target ≥ 100/s and
+   ≥ 0.5×).
+"""
+import argparse
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import time
+
+import requests
+from _common import REPO, header, load_odoo, percentile, raw_loop, start_receiver_process
+
+from tests.fakes.webhook_receiver import WebhookReceiver
+
+
+def setup_accounting(odoo, registry, partners=20):
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        if not env.company.chart_template:
+            env["account.chart.template"].try_loading("generic_coa", company=env.company, install_demo=False)
+        partner_ids = env["res.partner"].create([{"name": f"Bench customer {i}"} for i in range(partners)]).ids
+        product = env["product.product"].create({"name": "Bench service", "list_price": 10.0})
+        return partner_ids, product.id
+
+
+def create_drafts(env, partner_ids, product_id, count, lines=5):
+    return env["account.move"].create([{
+        "move_type": "out_invoice", "partner_id": partner_ids[i % len(partner_ids)], "invoice_date": "2026-11-02",
+        "invoice_line_ids": [(0, 0, {"product_id": product_id, "quantity": 1 + j, "price_unit": 10.0})
+                             for j in range(lines)],
+    } for i in range(count)])
+
+
+def set_endpoint(env, url, active):
+    Endpoint = env["invoice_bridge.webhook.endpoint"].with_context(active_test=False)
+    Endpoint.search([]).write({"active": False})
+    if active:
+        endpoint = Endpoint.search([("name", "=", "bench")], limit=1) or Endpoint.create(
+            {"name": "bench", "url": url})
+        endpoint.write({"active": True, "url": url})
+
+
+def posting_overhead(odoo, registry, partner_ids, product_id, url, total=200, chunk=25):
+    """Interleave chunks with the endpoint on and off; returns {mode: (seconds, queries, invoices)}."""
+    stats = {"on": [0.0, 0, 0], "off": [0.0, 0, 0]}
+    per_size = {}
+    for i in range(total // chunk * 2):
+        mode = "off" if i % 2 == 0 else "on"
+        with registry.cursor() as cr:
+            env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+            set_endpoint(env, url, mode == "on")
+            drafts = create_drafts(env, partner_ids, product_id, chunk)
+            env.flush_all()
+            env.invalidate_all()
+            q0, t0 = cr.sql_log_count, time.perf_counter()
+            for move in drafts:
+                move.action_post()
+            env.flush_all()
+            elapsed, queries = time.perf_counter() - t0, cr.sql_log_count - q0
+        stats[mode][0] += elapsed
+        stats[mode][1] += queries
+        stats[mode][2] += chunk
+        if mode == "on" and stats["on"][2] in (total // 2, total):
+            per_size[stats["on"][2]] = (stats["on"][1] / stats["on"][2]) - (stats["off"][1] / stats["off"][2])
+    with registry.cursor() as cr:  # the "on" messages are not part of this measure: drop them
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        env["invoice_bridge.outbox"].search([("channel", "=", "webhook")]).unlink()
+    return stats, per_size
+
+
+def start_server(db, port):
+    src = os.environ.get("IB_ODOO_SRC", "/opt/odoo")
+    log = open(REPO / ".run" / "bench-server.log", "w")  # noqa: SIM115
+    addons = ",".join([f"{src}/addons", f"{src}/odoo/addons", str(REPO)])
+    proc = subprocess.Popen([sys.executable, f"{src}/odoo-bin", "--addons-path", addons, "-d", db, "--db-filter",
+                             f"^{db}$", "--http-interface", "127.0.0.1", "--http-port", str(port),
+                             "--max-cron-threads", "1", "--log-level", "warn"], stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(240):
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(f"{url}/web/health", timeout=2).status_code == 200:
+                return proc, url
+        time.sleep(0.5)
+    raise RuntimeError("the bench server did not start; see .run/bench-server.log")
+
+
+def latency(odoo, registry, db, partner_ids, product_id, posts=200):
+    with WebhookReceiver(record_bodies=True) as receiver:
+        with registry.cursor() as cr:
+            env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+            set_endpoint(env, f"{receiver.url}/hook", True)
+            env["ir.config_parameter"].set_param("report.url", "")
+            ids = create_drafts(env, partner_ids, product_id, posts, lines=5).ids
+            env["res.users"].browse(odoo.SUPERUSER_ID)  # noqa: B018
+        port = 18000 + os.getpid() % 1000
+        proc, url = start_server(db, port)
+        try:
+            with registry.cursor() as cr:
+                odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})["ir.config_parameter"].set_param("report.url", url)
+            session = requests.Session()
+            session.post(f"{url}/web/session/authenticate", timeout=30, json={
+                "jsonrpc": "2.0", "params": {"db": db, "login": "admin", "password": "admin"}}).raise_for_status()
+            started = {}
+            for move_id in ids:
+                started[move_id] = time.time()
+                session.post(f"{url}/web/dataset/call_kw", timeout=60, json={"jsonrpc": "2.0", "params": {
+                    "model": "account.move", "method": "action_post", "args": [[move_id]], "kwargs": {}}})
+            receiver.wait_for(posts, timeout=300)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+        received = {}
+        for d in receiver.deliveries:
+            if d["status"] == 200 and d["json"] and d["json"]["event"] == "new_invoice":
+                move_id = d["json"]["operations"][3]["payload"]["invoice_id"]
+                received.setdefault(move_id, d["received_at"])
+        return [received[m] - started[m] for m in ids if m in received], len(received)
+
+
+def drain_throughput(odoo, registry, url, count=2000):
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        set_endpoint(env, url, True)
+        endpoint = env["invoice_bridge.webhook.endpoint"].search([("name", "=", "bench")])
+        bodies = []
+        for i in range(count):
+            messages = endpoint._enqueue_event("test", lambda msg_id, i=i: {
+                "id": msg_id, "event": "test", "n": i, "pad": "x" * 400, "operations": []})
+            bodies.append(messages.payload)
+    start = time.perf_counter()
+    while True:
+        with registry.cursor() as cr:
+            env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+            env["invoice_bridge.outbox"]._cron_drain()
+            if not env["invoice_bridge.outbox"].search_count([("state", "in", ("pending", "in_progress"))]):
+                break
+    drain_s = time.perf_counter() - start
+    raw_s = raw_loop(url, bodies)
+    return drain_s, raw_s
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--posts", type=int, default=200)
+    args = parser.parse_args()
+    odoo, registry = load_odoo(args.db)
+    partner_ids, product_id = setup_accounting(odoo, registry)
+    proc, url = start_receiver_process()
+    try:
+        stats, per_size = posting_overhead(odoo, registry, partner_ids, product_id, f"{url}/hook",
+                                           total=args.posts)
+        drain_s, raw_s = drain_throughput(odoo, registry, f"{url}/hook")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    lat, received = latency(odoo, registry, args.db, partner_ids, product_id, posts=args.posts)
+    on_t, on_q, on_n = stats["on"]
+    off_t, off_q, off_n = stats["off"]
+    print(header("webhooks.py"))
+    print(f"posting, no endpoint (hooks idle)  : {off_n} invoices x 5 lines, {1000 * off_t / off_n:6.1f} ms and "
+          f"{off_q / off_n:5.1f} queries per invoice")
+    print(f"posting, active endpoint           : {on_n} invoices x 5 lines, {1000 * on_t / on_n:6.1f} ms and "
+          f"{on_q / on_n:5.1f} queries per invoice")
+    print(f"time ratio on / off                : {(on_t / on_n) / (off_t / off_n):.2f}x (target <= 1.10x)")
+    print("extra queries per invoice          : " + ", ".join(
+        f"{v:.1f} after {k} invoices" for k, v in sorted(per_size.items())) + " (target: constant)")
+    print(f"post -> receipt latency (server)   : {received}/{args.posts} received, p50 {percentile(lat, 50):.2f} s, "
+          f"p95 {percentile(lat, 95):.2f} s, max {max(lat or [0]):.2f} s (target p95 <= 2 s; seed script: <= 60 s)")
+    print(f"webhook drain vs raw loop          : 2000 in {drain_s:.2f} s = {2000 / drain_s:.0f}/s vs "
+          f"{2000 / raw_s:.0f}/s raw = {raw_s / drain_s:.2f}x (targets >= 100/s, >= 0.5x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

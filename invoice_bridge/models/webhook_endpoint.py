@@ -1,0 +1,176 @@
+import uuid
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..lib.outcome import FAIL, RETRY, SUCCESS, Outcome
+from ..lib.transport import DEFAULT_TIMEOUT, Request
+from ..lib.webhook_payloads import dumps, envelope
+from ..lib.webhook_signer import WebhookSigner, generate_secret
+
+#: how long the previous secret keeps signing after a rotation
+ROTATION_GRACE = timedelta(hours=24)
+
+
+class InvoiceBridgeWebhookEndpoint(models.Model):
+    """A receiver of invoice events. Messages to it go through the outbox (channel ``webhook``)."""
+
+    _name = "invoice_bridge.webhook.endpoint"
+    _description = "Invoice Bridge Webhook Endpoint"
+    _inherit = ["mail.thread"]
+    _order = "company_id, name"
+
+    name = fields.Char(required=True, tracking=True)
+    url = fields.Char("URL", required=True, tracking=True, help="http or https URL receiving POST requests.")
+    active = fields.Boolean(default=True, tracking=True)
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
+    event_type_ids = fields.Many2many(
+        "invoice_bridge.webhook.event.type", "invoice_bridge_webhook_endpoint_event_rel", "endpoint_id",
+        "event_type_id", string="Events",
+        default=lambda self: self.env["invoice_bridge.webhook.event.type"].search([]))
+    timeout = fields.Integer("Timeout (s)", default=DEFAULT_TIMEOUT, help="Seconds to wait for an answer.")
+    secret = fields.Char(copy=False, groups="base.group_system", default=lambda self: generate_secret(),
+                         help="Standard Webhooks secret (whsec_...): give it to the receiver to verify signatures.")
+    previous_secret = fields.Char(copy=False, groups="base.group_system")
+    previous_secret_expires_at = fields.Datetime(copy=False, groups="base.group_system",
+                                                 help="Until then the previous secret signs too.")
+    last_success_at = fields.Datetime(readonly=True, copy=False)
+    last_failure_at = fields.Datetime(readonly=True, copy=False)
+    consecutive_failures = fields.Integer(readonly=True, copy=False)
+    last_error = fields.Char(readonly=True, copy=False)
+    outbox_ids = fields.One2many("invoice_bridge.outbox", "webhook_endpoint_id", string="Messages")
+    pending_count = fields.Integer("Waiting", compute="_compute_pending_count")
+
+    @api.constrains("url")
+    def _check_url(self):
+        for endpoint in self:
+            parts = urlsplit(endpoint.url or "")
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValidationError(_("The URL of %(name)s must start with http:// or https://.",
+                                        name=endpoint.name))
+
+    @api.constrains("timeout")
+    def _check_timeout(self):
+        if any(not 1 <= endpoint.timeout <= 120 for endpoint in self):
+            raise ValidationError(_("The timeout must be between 1 and 120 seconds."))
+
+    def _compute_pending_count(self):
+        counts = dict(self.env["invoice_bridge.outbox"]._read_group(
+            [("webhook_endpoint_id", "in", self.ids), ("state", "in", ("pending", "in_progress"))],
+            ["webhook_endpoint_id"], ["__count"]))
+        for endpoint in self:
+            endpoint.pending_count = counts.get(endpoint, 0)
+
+    # ------------------------------------------------------------------------------------------ secrets
+    def action_rotate_secret(self):
+        """New secret; the previous one keeps signing (both signatures sent) for 24 hours."""
+        for endpoint in self.sudo():
+            endpoint.write({
+                "previous_secret": endpoint.secret,
+                "previous_secret_expires_at": fields.Datetime.now() + ROTATION_GRACE,
+                "secret": generate_secret(),
+            })
+            endpoint.message_post(body=_("Signing secret rotated; the previous one signs too until %s.",
+                                         endpoint.previous_secret_expires_at))
+        return True
+
+    def _signing_secrets(self):
+        self.ensure_one()
+        endpoint = self.sudo()
+        secrets = [endpoint.secret]
+        if endpoint.previous_secret and (endpoint.previous_secret_expires_at or fields.Datetime.now()) > \
+                fields.Datetime.now():
+            secrets.append(endpoint.previous_secret)
+        return [s for s in secrets if s]
+
+    # ----------------------------------------------------------------------------------------- queueing
+    @api.model
+    def _subscribed(self, event, companies):
+        return self.sudo().search([("company_id", "in", companies.ids), ("event_type_ids.code", "=", event)])
+
+    def _enqueue_event(self, event, document_for, record=None, key_suffix=None, partner=None):
+        """Queue one message per endpoint of ``self``; ``document_for(msg_id)`` builds the body document."""
+        vals_list = []
+        for endpoint in self:
+            msg_id = f"msg_{uuid.uuid4().hex}" if not key_suffix else f"msg_{event}_{endpoint.id}_{key_suffix}"
+            vals_list.append({
+                "channel": "webhook",
+                "target": f"webhook:{endpoint.id}",
+                "url": endpoint.url,
+                "payload": dumps(document_for(msg_id)),
+                "idempotency_key": msg_id,
+                "ordering_key": f"webhook:{endpoint.id}:{record._name}:{record.id}" if record else None,
+                "res_model": record._name if record else None,
+                "res_id": record.id if record else None,
+                "partner_id": partner.id if partner else None,
+                "company_id": endpoint.company_id.id,
+                "webhook_endpoint_id": endpoint.id,
+                "event_type": event,
+            })
+        return self.env["invoice_bridge.outbox"]._enqueue(vals_list)
+
+    def action_send_test_event(self):
+        for endpoint in self:
+            company = endpoint.company_id
+            endpoint._enqueue_event("test", lambda msg_id, company=company: envelope(
+                "test", [], msg_id, fields.Datetime.now(), {"id": company.id, "name": company.name}))
+        return {"type": "ir.actions.client", "tag": "display_notification", "params": {
+            "type": "info", "message": _("Test event queued; see the sync log for the answer.")}}
+
+    def action_open_messages(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("invoice_bridge.outbox_action")
+        action.update({"domain": [("webhook_endpoint_id", "=", self.id)], "context": {}})
+        return action
+
+    # ----------------------------------------------------------------------------------------- delivery
+    @api.model
+    def _prepare_requests(self, messages):
+        """Signed requests for a batch of webhook messages (signature computed per attempt)."""
+        pdf_errors = messages._ib_ensure_invoice_pdfs()
+        prepared = {}
+        for msg in messages:
+            if msg.id in pdf_errors:
+                prepared[msg.id] = Outcome(
+                    RETRY, _("The invoice PDF could not be rendered: %s", pdf_errors[msg.id]),
+                    hint=_("Check the invoice's PDF report (layout of the customer), that wkhtmltopdf is installed "
+                           "and that Odoo reaches itself (system parameter report.url). Retried automatically."))
+                continue
+            endpoint = msg.webhook_endpoint_id.sudo()
+            if not endpoint or not endpoint.active:
+                prepared[msg.id] = Outcome(FAIL, _("The endpoint is archived or deleted."),
+                                           hint=_("Unarchive the endpoint, then retry."))
+                continue
+            secrets = endpoint._signing_secrets()
+            headers = {"Content-Type": "application/json",
+                       **WebhookSigner(secrets).headers(msg.idempotency_key, msg.payload)}
+            prepared[msg.id] = Request(method="POST", url=endpoint.url, body=msg.payload.encode(),
+                                       headers=headers, timeout=endpoint.timeout or DEFAULT_TIMEOUT,
+                                       secrets=tuple(secrets))
+        return prepared
+
+    @api.model
+    def _after_attempts(self, messages, outcomes):
+        """Endpoint counters; an endpoint answering 410 Gone is archived with a note."""
+        now = fields.Datetime.now()
+        for endpoint, msgs in messages.grouped("webhook_endpoint_id").items():
+            if not endpoint:
+                continue
+            results = [outcomes[m.id] for m in msgs]
+            ok = [o for o in results if o.result == SUCCESS]
+            failed = [o for o in results if o.result != SUCCESS]
+            vals = {}
+            if ok:
+                vals.update(last_success_at=now, consecutive_failures=0)
+            if failed:
+                vals.update(last_failure_at=now, last_error=failed[-1].message[:250],
+                            consecutive_failures=(0 if ok else endpoint.consecutive_failures) + len(failed))
+            endpoint = endpoint.sudo()
+            endpoint.write(vals)
+            if any(o.gone for o in results) and endpoint.active:
+                endpoint.active = False
+                endpoint.message_post(body=_(
+                    "Archived: the receiver answered 410 Gone. Check the URL with its owner, unarchive the "
+                    "endpoint, then retry its failed messages."))
