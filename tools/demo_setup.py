@@ -4,6 +4,8 @@
 import json
 import os
 
+import requests
+
 fakes = json.loads(os.environ["IB_FAKES"])
 receiver = fakes["webhook_receiver"]
 Outbox = env["invoice_bridge.outbox"]  # noqa: F821 - provided by odoo-bin shell
@@ -30,5 +32,11 @@ if invoices and not Outbox.search_count([("idempotency_key", "=like", "demo-%")]
     queue("demo-dead", "http://127.0.0.1:9/gone", invoices[2 % len(invoices)], "demo-dead")
     Outbox._drain(autocommit=True, short_wait=0)
     ICP.set_param("invoice_bridge.retry_schedule", schedule or False)
+# a webhook endpoint on the demo receiver, which is given its secret to verify signatures
+Endpoint = env["invoice_bridge.webhook.endpoint"].with_context(active_test=False)  # noqa: F821
+endpoint = Endpoint.search([("name", "=", "Demo receiver")], limit=1) or Endpoint.create(
+    {"name": "Demo receiver", "url": f"{receiver}/webhook"})
+endpoint.write({"url": f"{receiver}/webhook", "active": True})
+requests.post(f"{receiver}/_fake/behaviour", json={"secrets": [endpoint.secret]}, timeout=10).raise_for_status()
 env.cr.commit()  # noqa: F821
 print(f"demo data ready: {Outbox.search_count([])} outbox messages, receiver at {receiver}")

@@ -168,22 +168,35 @@ class AccountMove(models.Model):
     def _ib_ensure_legal_pdf(self):
         """Generate the legal PDF of posted invoices that have none yet, as Send & Print does.
 
-        Each invoice in its own savepoint: returns ``{move id: error text}`` for those that failed.
+        One rendering (one wkhtmltopdf run) per company; when it fails, each invoice is rendered alone so one
+        broken invoice does not hold back the others. Returns ``{move id: error text}`` for those that failed.
         """
         missing = self.filtered(lambda m: m.state == "posted" and m.is_sale_document(include_receipts=False)
                                 and not m.invoice_pdf_report_id)
-        sender = self.env["account.move.send"]
         errors = {}
-        for move in missing:
-            try:
-                with self.env.cr.savepoint():
-                    invoices_data = {move: {"pdf_report": sender._get_default_pdf_report_id(move)}}
-                    sender.with_company(move.company_id)._prepare_invoice_pdf_report(invoices_data)
-                    sender._link_invoice_documents(invoices_data)
-            except Exception as exc:  # noqa: BLE001 - any rendering failure: reported on the message, retried
-                _logger.warning("invoice_bridge: PDF of %s could not be rendered: %s", move.name, exc)
-                errors[move.id] = f"{exc.__class__.__name__}: {exc}"
+        for moves in missing.grouped("company_id").values():
+            error = moves._ib_render_legal_pdf()
+            if error and len(moves) > 1:
+                for move in moves:
+                    if move_error := move._ib_render_legal_pdf():
+                        errors[move.id] = move_error
+            elif error:
+                errors[moves.id] = error
         return errors
+
+    def _ib_render_legal_pdf(self):
+        """Render and attach the legal PDF of ``self`` (one company) in a savepoint; return the error, if any."""
+        sender = self.env["account.move.send"]
+        try:
+            with self.env.cr.savepoint():
+                invoices_data = {move: {"pdf_report": sender._get_default_pdf_report_id(move)} for move in self}
+                sender.with_company(self.company_id)._prepare_invoice_pdf_report(invoices_data)
+                sender._link_invoice_documents(invoices_data)
+        except Exception as exc:  # noqa: BLE001 - any rendering failure: reported on the message, retried
+            _logger.warning("invoice_bridge: PDF of %s could not be rendered: %s", ", ".join(self.mapped("name")),
+                            exc)
+            return f"{exc.__class__.__name__}: {exc}"
+        return None
 
     # ------------------------------------------------------------------------------------ UI actions
     def action_ib_send_webhook(self):

@@ -9,6 +9,7 @@ from ..lib.outcome import FAIL, RETRY, SUCCESS, Outcome
 from ..lib.transport import DEFAULT_TIMEOUT, Request
 from ..lib.webhook_payloads import dumps, envelope
 from ..lib.webhook_signer import WebhookSigner, generate_secret
+from .outbox import DEFER
 
 #: how long the previous secret keeps signing after a rotation
 ROTATION_GRACE = timedelta(hours=24)
@@ -40,7 +41,7 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
     last_failure_at = fields.Datetime(readonly=True, copy=False)
     consecutive_failures = fields.Integer(readonly=True, copy=False)
     last_error = fields.Char(readonly=True, copy=False)
-    outbox_ids = fields.One2many("invoice_bridge.outbox", "webhook_endpoint_id", string="Messages")
+    outbox_ids = fields.One2many("invoice_bridge.outbox", "webhook_endpoint_id", string="Outbox Messages")
     pending_count = fields.Integer("Waiting", compute="_compute_pending_count")
 
     @api.constrains("url")
@@ -132,6 +133,9 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
         pdf_errors = messages._ib_ensure_invoice_pdfs()
         prepared = {}
         for msg in messages:
+            if pdf_errors.get(msg.id) == DEFER:
+                prepared[msg.id] = DEFER
+                continue
             if msg.id in pdf_errors:
                 prepared[msg.id] = Outcome(
                     RETRY, _("The invoice PDF could not be rendered: %s", pdf_errors[msg.id]),

@@ -195,6 +195,16 @@ class TestWebhookEvents(WebhookCase):
         preview = self.env[action["res_model"]].browse(action["res_id"])
         webhook_schema.validate(json.loads(preview.payload), "new_invoice")
 
+    def test_pdf_rendering_is_bounded_per_batch(self):
+        moves = self.make_invoice() | self.make_invoice() | self.make_invoice()
+        messages = self.Outbox.search([("move_id", "in", moves.ids)])
+        self.assertEqual(sorted(messages._ib_ensure_invoice_pdfs(limit=1).values()), ["defer", "defer"])
+        self.assertEqual(len(moves.filtered("invoice_pdf_report_id")), 1)
+        # a drain sends them all: deferred messages are released, not charged, and taken by the next batch
+        self.drain()
+        self.assertEqual(set(messages.mapped("state")), {"done"})
+        self.assertEqual(set(messages.mapped("attempt_count")), {1})
+
     def test_test_event(self):
         self.endpoint.action_send_test_event()
         self.drain()

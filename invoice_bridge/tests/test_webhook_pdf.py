@@ -34,13 +34,16 @@ class TestWebhookPdf(WebhookCase, HttpCase):
             "report_name": "invoice_bridge.no_such_template"})
         self.partner_a.invoice_template_pdf_report_id = broken
         move = self.make_invoice()
+        fine = self.make_invoice(partner=self.partner_b)  # same batch, another layout: rendered on its own
         self.endpoint.action_send_test_event()
         self.Outbox.with_context(force_report_rendering=True)._drain(autocommit=False, short_wait=0)
+        self.assertTrue(fine.invoice_pdf_report_id)
+        self.assertEqual(self.messages_for(fine).state, "done")
         msg = self.messages_for(move)
         self.assertEqual(msg.state, "pending", "retried later")
         self.assertIn("PDF could not be rendered", msg.last_error)
         self.assertFalse(move.invoice_pdf_report_id)
-        self.assertEqual([d["json"]["event"] for d in self.receiver.deliveries], ["test"],
+        self.assertEqual(sorted(d["json"]["event"] for d in self.receiver.deliveries), ["new_invoice", "test"],
                          "the rest of the batch is delivered")
         log = self.Log.search([("outbox_id", "=", msg.id)])
         self.assertIn("PDF report", log.hint)
