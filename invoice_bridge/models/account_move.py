@@ -198,6 +198,44 @@ class AccountMove(models.Model):
             return f"{exc.__class__.__name__}: {exc}"
         return None
 
+    def _ib_announced(self):
+        """The invoices of ``self`` whose pdf_url was sent in a new_invoice event."""
+        if not self.ids:
+            return self.browse()
+        self.env.cr.execute(SQL(
+            "SELECT DISTINCT move_id FROM invoice_bridge_outbox WHERE event_type = 'new_invoice' AND move_id IN %s",
+            tuple(self.ids)))
+        return self.browse(row[0] for row in self.env.cr.fetchall())
+
+    def _get_invoice_legal_documents_all(self, allow_fallback=False):
+        # The pdf_url of a new_invoice event must serve the legal PDF, never the pro-forma fallback: when the
+        # receiver is faster than the rendering cron, render it now (the portal route is not read-only).
+        if allow_fallback and self.state == "posted" and not self.invoice_pdf_report_id and self._ib_announced():
+            self.sudo()._ib_ensure_legal_pdf()
+            self.invalidate_recordset(["invoice_pdf_report_id", "invoice_pdf_report_file"])
+        return super()._get_invoice_legal_documents_all(allow_fallback=allow_fallback)
+
+    @api.model
+    def _ib_cron_render_invoice_pdfs(self, batch=20):
+        """Render the legal PDF of invoices announced by a new_invoice event, oldest first, in small batches."""
+        self.env.cr.execute("""
+            SELECT m.id FROM account_move m
+             WHERE m.state = 'posted'
+               AND m.id IN (SELECT move_id FROM invoice_bridge_outbox
+                             WHERE event_type = 'new_invoice' AND move_id IS NOT NULL)
+               AND NOT EXISTS (SELECT 1 FROM ir_attachment a
+                                WHERE a.res_model = 'account.move' AND a.res_id = m.id
+                                  AND a.res_field = 'invoice_pdf_report_file')
+             ORDER BY m.id LIMIT %s""", [batch + 1])
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        moves = self.browse(ids[:batch]).sudo()
+        errors = moves._ib_ensure_legal_pdf()
+        done = len(moves) - len(errors)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=0)
+        if len(ids) > batch and done:
+            self.env.ref("invoice_bridge.ir_cron_render_invoice_pdfs").sudo()._trigger()
+        return done
+
     # ------------------------------------------------------------------------------------ UI actions
     def action_ib_send_webhook(self):
         """(Re)send the new_invoice event of these posted invoices to every subscribed endpoint."""

@@ -37,10 +37,7 @@ DEFAULT_BATCH_SIZE = 100  # Odoo inserts at most 100 rows per INSERT: larger bat
 # (limit_time_real, 120 s by default) counts a whole pass of the cron thread over the ready jobs.
 DEFAULT_TIME_BUDGET = 20
 DEFAULT_SHORT_WAIT = 10  # a retry due within this many seconds is waited for inside the run
-PDFS_PER_BATCH = 20  # invoice PDFs rendered before sending, per batch (about half a second each)
 MAX_BATCHES_PER_RUN = 1000  # a hard stop besides the time budget (which a frozen clock in tests never spends)
-#: what a channel answers for a message it cannot attempt in this batch (it is released, not charged)
-DEFER = "defer"
 
 STATES = [
     ("pending", "Pending"),
@@ -327,9 +324,6 @@ class InvoiceBridgeOutbox(models.Model):
                 released |= msg
                 continue
             request = requests_by_id.get(msg.id)
-            if request == DEFER:
-                released |= msg
-                continue
             if isinstance(request, Outcome) or request is None:
                 results.append((msg, request or Outcome(FAIL, "nothing to send"), None))
                 continue
@@ -363,19 +357,6 @@ class InvoiceBridgeOutbox(models.Model):
 
     def _after_attempts_webhook(self, outcomes):
         self.env["invoice_bridge.webhook.endpoint"]._after_attempts(self, outcomes)
-
-    def _ib_ensure_invoice_pdfs(self, limit=PDFS_PER_BATCH):
-        """new_invoice bodies carry the invoice's pdf_url: make sure the legal PDF exists before sending.
-
-        At most ``limit`` invoices are rendered per batch (rendering takes a good part of a second each).
-        Returns ``{message id: error text or DEFER}`` for the messages that cannot be sent now.
-        """
-        with_pdf = self.filtered(lambda m: m.event_type == "new_invoice" and m.move_id)
-        missing = with_pdf.move_id.filtered(lambda m: not m.sudo().invoice_pdf_report_id)
-        now, later = missing[:limit], missing[limit:]
-        errors = now.sudo()._ib_ensure_legal_pdf() if now else {}
-        errors.update(dict.fromkeys(later.ids, DEFER))
-        return {m.id: errors[m.move_id.id] for m in with_pdf if m.move_id.id in errors}
 
     def _interpret(self, exchange):
         self.ensure_one()

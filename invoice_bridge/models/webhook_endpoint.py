@@ -5,11 +5,10 @@ from urllib.parse import urlsplit
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..lib.outcome import FAIL, RETRY, SUCCESS, Outcome
+from ..lib.outcome import FAIL, SUCCESS, Outcome
 from ..lib.transport import DEFAULT_TIMEOUT, Request
 from ..lib.webhook_payloads import dumps, envelope
 from ..lib.webhook_signer import WebhookSigner, generate_secret
-from .outbox import DEFER
 
 #: how long the previous secret keeps signing after a rotation
 ROTATION_GRACE = timedelta(hours=24)
@@ -130,18 +129,8 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
     @api.model
     def _prepare_requests(self, messages):
         """Signed requests for a batch of webhook messages (signature computed per attempt)."""
-        pdf_errors = messages._ib_ensure_invoice_pdfs()
         prepared = {}
         for msg in messages:
-            if pdf_errors.get(msg.id) == DEFER:
-                prepared[msg.id] = DEFER
-                continue
-            if msg.id in pdf_errors:
-                prepared[msg.id] = Outcome(
-                    RETRY, _("The invoice PDF could not be rendered: %s", pdf_errors[msg.id]),
-                    hint=_("Check the invoice's PDF report (layout of the customer), that wkhtmltopdf is installed "
-                           "and that Odoo reaches itself (system parameter report.url). Retried automatically."))
-                continue
             endpoint = msg.webhook_endpoint_id.sudo()
             if not endpoint or not endpoint.active:
                 prepared[msg.id] = Outcome(FAIL, _("The endpoint is archived or deleted."),
@@ -159,6 +148,9 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
     def _after_attempts(self, messages, outcomes):
         """Endpoint counters; an endpoint answering 410 Gone is archived with a note."""
         now = fields.Datetime.now()
+        if any(m.event_type == "new_invoice" and outcomes[m.id].result == SUCCESS for m in messages):
+            # the announced invoices' legal PDFs are rendered next, by their own cron (not in this batch)
+            self.env.ref("invoice_bridge.ir_cron_render_invoice_pdfs").sudo()._trigger()
         for endpoint, msgs in messages.grouped("webhook_endpoint_id").items():
             if not endpoint:
                 continue

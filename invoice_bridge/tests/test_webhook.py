@@ -124,7 +124,25 @@ class TestWebhookEvents(WebhookCase):
             "name": "B receiver", "url": f"{self.receiver.url}/b", "company_id": company_b.id})
         move = self.make_invoice()
         self.assertEqual(self.messages_for(move).webhook_endpoint_id, self.endpoint)
-        self.assertNotIn(endpoint_b, self.messages_for(move).webhook_endpoint_id)
+        self.env.user.company_ids |= company_b
+        move_b = self.make_invoice_in(company_b)
+        self.assertEqual(move_b.company_id, company_b)
+        self.assertEqual(self.messages_for(move_b).webhook_endpoint_id, endpoint_b,
+                         "company B's invoices never reach company A's endpoints")
+        body = json.loads(self.messages_for(move_b).payload)
+        self.assertEqual(body["operations"][0]["payload"]["company_id"], company_b.id)
+        self.drain()
+        paths = sorted(d["path"] for d in self.receiver.deliveries)
+        self.assertEqual(paths, ["/b", "/hook"])
+
+    def make_invoice_in(self, company):
+        move = self.env["account.move"].with_company(company).create({
+            "move_type": "out_invoice", "partner_id": self.partner_a.id, "invoice_date": "2026-10-15",
+            "invoice_line_ids": [Command.create({"name": "Service", "quantity": 1, "price_unit": 10.0,
+                                                 "tax_ids": []})],
+        })
+        move.with_company(company).action_post()
+        return move
 
     def test_subscription_filters_events(self):
         self.endpoint.event_type_ids = self.env.ref("invoice_bridge.event_invoice_paid")
@@ -195,15 +213,22 @@ class TestWebhookEvents(WebhookCase):
         preview = self.env[action["res_model"]].browse(action["res_id"])
         webhook_schema.validate(json.loads(preview.payload), "new_invoice")
 
-    def test_pdf_rendering_is_bounded_per_batch(self):
+    def test_sent_first_then_the_pdf_cron_renders_announced_invoices(self):
         moves = self.make_invoice() | self.make_invoice() | self.make_invoice()
-        messages = self.Outbox.search([("move_id", "in", moves.ids)])
-        self.assertEqual(sorted(messages._ib_ensure_invoice_pdfs(limit=1).values()), ["defer", "defer"])
-        self.assertEqual(len(moves.filtered("invoice_pdf_report_id")), 1)
-        # a drain sends them all: deferred messages are released, not charged, and taken by the next batch
+        self.endpoint.active = False
+        silent = self.make_invoice()  # announced to nobody
+        self.endpoint.active = True
         self.drain()
-        self.assertEqual(set(messages.mapped("state")), {"done"})
-        self.assertEqual(set(messages.mapped("attempt_count")), {1})
+        self.assertEqual(set(self.Outbox.search([("move_id", "in", moves.ids)]).mapped("state")), {"done"})
+        self.assertFalse(moves.filtered("invoice_pdf_report_id"), "delivery does not wait for the PDF")
+        cron = self.env.ref("invoice_bridge.ir_cron_render_invoice_pdfs")
+        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]))
+        Move = self.env["account.move"]
+        self.assertEqual(Move._ib_cron_render_invoice_pdfs(batch=2), 2)
+        self.assertEqual(Move._ib_cron_render_invoice_pdfs(batch=2), 1)
+        self.assertEqual(len(moves.filtered("invoice_pdf_report_id")), 3)
+        self.assertFalse(silent.invoice_pdf_report_id)
+        self.assertEqual(Move._ib_cron_render_invoice_pdfs(batch=2), 0)
 
     def test_test_event(self):
         self.endpoint.action_send_test_event()

@@ -9,16 +9,21 @@ from .common import WebhookCase
 
 @tagged("post_install", "-at_install")
 class TestWebhookPdf(WebhookCase, HttpCase):
+    """Real PDF rendering (reports render as HTML in tests unless ``force_report_rendering``)."""
+
+    def pdf_url(self, move):
+        url = urlsplit(json.loads(self.messages_for(move).payload)["operations"][3]["payload"]["pdf_url"])
+        self.assertIn("access_token=", url.query)
+        return url
 
     def test_pdf_url_serves_the_legal_pdf_anonymously(self):
         move = self.make_invoice()
-        self.assertFalse(move.invoice_pdf_report_id, "not rendered in the posting transaction")
-        # the drain renders the legal PDF before sending (reports render as HTML in tests unless forced)
-        self.Outbox.with_context(force_report_rendering=True)._drain(autocommit=False, short_wait=0)
-        self.assertTrue(move.invoice_pdf_report_id)
+        self.drain()
         self.assertEqual(self.messages_for(move).state, "done")
-        url = urlsplit(json.loads(self.messages_for(move).payload)["operations"][3]["payload"]["pdf_url"])
-        self.assertIn("access_token=", url.query)
+        self.assertFalse(move.invoice_pdf_report_id, "rendered outside the posting transaction, after sending")
+        self.env["account.move"].with_context(force_report_rendering=True)._ib_cron_render_invoice_pdfs()
+        self.assertTrue(move.invoice_pdf_report_id)
+        url = self.pdf_url(move)
         response = self.url_open(f"{url.path}?{url.query}")  # no session: an anonymous receiver
         self.assertEqual(response.status_code, 200)
         self.assertTrue(response.content.startswith(b"%PDF-"))
@@ -28,22 +33,26 @@ class TestWebhookPdf(WebhookCase, HttpCase):
         anonymous = self.url_open(url.path, allow_redirects=False)
         self.assertNotEqual(anonymous.content[:5], b"%PDF-")
 
-    def test_pdf_failure_retries_that_message_only(self):
+    def test_receiver_faster_than_the_cron_gets_the_legal_pdf(self):
+        move = self.make_invoice()
+        self.drain()
+        self.assertFalse(move.invoice_pdf_report_id)
+        docs = move.with_context(force_report_rendering=True)._get_invoice_legal_documents_all(allow_fallback=True)
+        self.assertTrue(move.invoice_pdf_report_id, "rendered on demand and stored")
+        self.assertEqual(docs[0]["content"], move.invoice_pdf_report_id.raw)
+        self.assertTrue(docs[0]["content"].startswith(b"%PDF-"))
+        self.assertNotIn("proforma", docs[0]["filename"].lower())
+
+    def test_pdf_failure_does_not_hold_back_delivery_or_other_invoices(self):
         broken = self.env["ir.actions.report"].create({
             "name": "Broken invoice layout", "model": "account.move", "report_type": "qweb-pdf",
             "report_name": "invoice_bridge.no_such_template"})
         self.partner_a.invoice_template_pdf_report_id = broken
         move = self.make_invoice()
-        fine = self.make_invoice(partner=self.partner_b)  # same batch, another layout: rendered on its own
-        self.endpoint.action_send_test_event()
-        self.Outbox.with_context(force_report_rendering=True)._drain(autocommit=False, short_wait=0)
+        fine = self.make_invoice(partner=self.partner_b)
+        self.drain()
+        self.assertEqual(set((self.messages_for(move) | self.messages_for(fine)).mapped("state")), {"done"})
+        errors = (move | fine).with_context(force_report_rendering=True)._ib_ensure_legal_pdf()
+        self.assertEqual(list(errors), [move.id], "the broken one fails alone")
         self.assertTrue(fine.invoice_pdf_report_id)
-        self.assertEqual(self.messages_for(fine).state, "done")
-        msg = self.messages_for(move)
-        self.assertEqual(msg.state, "pending", "retried later")
-        self.assertIn("PDF could not be rendered", msg.last_error)
         self.assertFalse(move.invoice_pdf_report_id)
-        self.assertEqual(sorted(d["json"]["event"] for d in self.receiver.deliveries), ["new_invoice", "test"],
-                         "the rest of the batch is delivered")
-        log = self.Log.search([("outbox_id", "=", msg.id)])
-        self.assertIn("PDF report", log.hint)
