@@ -38,5 +38,12 @@ endpoint = Endpoint.search([("name", "=", "Demo receiver")], limit=1) or Endpoin
     {"name": "Demo receiver", "url": f"{receiver}/webhook"})
 endpoint.write({"url": f"{receiver}/webhook", "active": True})
 requests.post(f"{receiver}/_fake/behaviour", json={"secrets": [endpoint.secret]}, timeout=10).raise_for_status()
+# the URLs in the payloads (pdf_url, attachments) and the PDF renderer point at the demo server
+demo_url = os.environ.get("IB_DEMO_URL", "http://127.0.0.1:8069")
+ICP.set_param("web.base.url", demo_url)
+ICP.set_param("web.base.url.freeze", "True")
+ICP.set_param("report.url", demo_url)
+if invoices and not Outbox.search_count([("channel", "=", "webhook")]):
+    invoices[:1].action_ib_send_webhook()  # delivered by the server's cron as soon as it starts
 env.cr.commit()  # noqa: F821
 print(f"demo data ready: {Outbox.search_count([])} outbox messages, receiver at {receiver}")

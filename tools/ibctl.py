@@ -356,7 +356,8 @@ def cmd_demo(args):
                          "--max-cron-threads=0", "--http-port", str(free_port())), env=env)
         setup = subprocess.run(odoo_cmd(py, odoo_src, pg, db, "--no-http", "--log-level=warn", command="shell"),
                                input=(REPO / "tools" / "demo_setup.py").read_text(), text=True, env=dict(
-                                   env, IB_FAKES=json.dumps(fake_info)), check=False)
+                                   env, IB_FAKES=json.dumps(fake_info),
+                                   IB_DEMO_URL=f"http://127.0.0.1:{args.port}"), check=False)
         if setup.returncode:
             die("demo setup script failed")
         server = subprocess.Popen(odoo_cmd(py, odoo_src, pg, db, "--http-interface", "127.0.0.1",
