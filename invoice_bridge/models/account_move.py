@@ -94,11 +94,12 @@ class AccountMove(models.Model):
         missing = self.filtered(lambda m: not m.access_token)
         if not missing:
             return
-        rows = [SQL("(%s, %s)", move.id, str(uuid.uuid4())) for move in missing]
+        tokens = [str(uuid.uuid4()) for _move in missing]
+        rows = [SQL("(%s, %s)", move.id, token) for move, token in zip(missing, tokens)]
         self.env.cr.execute(SQL(
             "UPDATE account_move m SET access_token = v.token FROM (VALUES %s) AS v(id, token) WHERE m.id = v.id",
             SQL(", ").join(rows)))
-        missing.invalidate_recordset(["access_token"])
+        self.env.cache.update(missing, self._fields["access_token"], tokens)
 
     def _ib_webhook_document(self, event, msg_id, reason=None):
         """The body document of ``event`` for this invoice (seed 000's shape for new_invoice / reminders)."""

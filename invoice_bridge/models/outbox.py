@@ -133,17 +133,18 @@ class InvoiceBridgeOutbox(models.Model):
 
     # ----------------------------------------------------------------------------------------- enqueue
     @api.model
-    def _enqueue(self, vals_list):
+    def _enqueue(self, vals_list, check_existing=True):
         """Queue messages in the current transaction; return them (already queued ones for known keys).
 
         Each dict needs ``channel``, ``target`` and usually ``url`` and ``payload`` (str); optional: ``headers``
         (dict), ``idempotency_key``, ``ordering_key``, ``res_model``/``res_id``, ``partner_id``, ``company_id``.
+        ``check_existing=False`` skips looking up keys the caller knows to be new (the unique constraint stays).
         """
         if isinstance(vals_list, dict):
             vals_list = [vals_list]
         keyed = {(v["channel"], v["idempotency_key"]) for v in vals_list if v.get("idempotency_key")}
         existing = self.browse()
-        if keyed:
+        if keyed and check_existing:
             existing = self.sudo().search([
                 ("idempotency_key", "in", list({k for _c, k in keyed})),
                 ("channel", "in", list({c for c, _k in keyed})),

@@ -2,7 +2,7 @@ import uuid
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import ValidationError
 
 from ..lib.outcome import FAIL, SUCCESS, Outcome
@@ -88,7 +88,31 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
     # ----------------------------------------------------------------------------------------- queueing
     @api.model
     def _subscribed(self, event, companies):
-        return self.sudo().search([("company_id", "in", companies.ids), ("event_type_ids.code", "=", event)])
+        """Active endpoints of ``companies`` receiving ``event`` (cached: this runs on every posting)."""
+        return self.sudo().browse(
+            endpoint_id for endpoint_id, company_id in self._subscriptions(event) if company_id in companies.ids)
+
+    @tools.ormcache("event")
+    def _subscriptions(self, event):
+        endpoints = self.sudo().search([("event_type_ids.code", "=", event)])
+        return tuple((endpoint.id, endpoint.company_id.id) for endpoint in endpoints)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        endpoints = super().create(vals_list)
+        self.env.registry.clear_cache()  # _subscriptions
+        return endpoints
+
+    def write(self, vals):
+        res = super().write(vals)
+        if {"active", "company_id", "event_type_ids"} & set(vals):
+            self.env.registry.clear_cache()  # _subscriptions
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self.env.registry.clear_cache()  # _subscriptions
+        return res
 
     def _enqueue_event(self, event, document_for, record=None, key_suffix=None, partner=None):
         """Queue one message per endpoint of ``self``; ``document_for(msg_id)`` builds the body document."""
@@ -109,7 +133,8 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
                 "webhook_endpoint_id": endpoint.id,
                 "event_type": event,
             })
-        return self.env["invoice_bridge.outbox"]._enqueue(vals_list)
+        # random ids are new by construction: only interval keys (reminders) can already be queued
+        return self.env["invoice_bridge.outbox"]._enqueue(vals_list, check_existing=bool(key_suffix))
 
     def action_send_test_event(self):
         for endpoint in self:

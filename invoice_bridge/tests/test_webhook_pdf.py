@@ -33,6 +33,21 @@ class TestWebhookPdf(WebhookCase, HttpCase):
         anonymous = self.url_open(url.path, allow_redirects=False)
         self.assertNotEqual(anonymous.content[:5], b"%PDF-")
 
+    def test_attachment_urls_work_without_login(self):
+        move = self.make_invoice(post=False)
+        self.env["ir.attachment"].create({"name": "delivery-note.txt", "raw": b"signed delivery note",
+                                          "res_model": "account.move", "res_id": move.id})
+        move.action_post()
+        [attachment] = json.loads(self.messages_for(move).payload)["operations"][0]["payload"]["invoice"][
+            "attachments"]
+        self.assertEqual((attachment["name"], attachment["file_size"]), ("delivery-note.txt", 20))
+        url = urlsplit(attachment["url"])
+        self.assertIn("access_token=", url.query)
+        response = self.url_open(f"{url.path}?{url.query}")  # anonymous
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.content, b"signed delivery note")
+        self.assertNotEqual(self.url_open(url.path).content, b"signed delivery note", "the token is needed")
+
     def test_receiver_faster_than_the_cron_gets_the_legal_pdf(self):
         move = self.make_invoice()
         self.drain()
