@@ -95,7 +95,7 @@ class AccountMove(models.Model):
         if not missing:
             return
         tokens = [str(uuid.uuid4()) for _move in missing]
-        rows = [SQL("(%s, %s)", move.id, token) for move, token in zip(missing, tokens)]
+        rows = [SQL("(%s, %s)", move.id, token) for move, token in zip(missing, tokens, strict=True)]
         self.env.cr.execute(SQL(
             "UPDATE account_move m SET access_token = v.token FROM (VALUES %s) AS v(id, token) WHERE m.id = v.id",
             SQL(", ").join(rows)))

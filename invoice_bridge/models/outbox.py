@@ -23,7 +23,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, create_index
 
-from ..lib.outcome import FAIL, RETRY, SUCCESS, Outcome, classify_http
+from ..lib.outcome import FAIL, RETRY, Outcome, classify_http
 from ..lib.retry import DEFAULT_SCHEDULE, delay_after_failure, parse_schedule
 from ..lib.transport import DEFAULT_TIMEOUT, Request, Transport
 from .sync_log import CHANNELS, open_record_action

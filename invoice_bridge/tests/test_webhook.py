@@ -5,6 +5,7 @@ from freezegun import freeze_time
 from standardwebhooks.webhooks import Webhook
 
 from odoo import Command, fields
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from .common import WebhookCase
@@ -238,7 +239,7 @@ class TestWebhookEvents(WebhookCase):
         self.assertTrue(delivery["verified"])
 
     def test_url_validation(self):
-        with self.assertRaises(Exception):
+        with self.assertRaises(ValidationError):
             self.env["invoice_bridge.webhook.endpoint"].create({"name": "x", "url": "ftp://example.com"})
 
     def test_payload_query_count_constant(self):
