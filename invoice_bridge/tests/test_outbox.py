@@ -176,6 +176,18 @@ class TestOutbox(BridgeCase):
             self.assertEqual(self.drain(), 1)
         self.assertRecordValues(msg, [{"state": "done", "attempt_count": 2}])
 
+    def test_run_with_work_left_triggers_the_next_run(self):
+        """Work left after a run: a new trigger (a new cron pass), never "remaining" (re-runs in the same pass)."""
+        cron = self.env.ref("invoice_bridge.ir_cron_outbox_drain")
+        Trigger = self.env["ir.cron.trigger"]
+        self.enqueue(5)
+        before = Trigger.search_count([("cron_id", "=", cron.id)])
+        self.assertEqual(self.drain(batch_size=2, max_batches=1), 2)
+        self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), before + 1)
+        self.drain()
+        self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id), ("call_at", ">", fields.Datetime.now())]),
+                         0, "nothing left: no new trigger")
+
     def test_disabled_outbound(self):
         self.enqueue(2)
         self.env["ir.config_parameter"].sudo().set_param("invoice_bridge.outbound_disabled", "True")
