@@ -176,7 +176,7 @@ def validation_values(bill):
     "merged_lines": bool}.
     """
     def content(value):
-        return {"content": value if value is not None else ""}
+        return {"content": "" if value is None or value is False else value}
 
     def iso(value):
         return value.isoformat() if hasattr(value, "isoformat") else (value or "")

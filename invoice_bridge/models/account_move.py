@@ -1,15 +1,31 @@
+import base64
+import difflib
 import logging
 import uuid
 from datetime import timedelta
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..lib import iap_extract as extract
 from ..lib import webhook_payloads as payloads
 
 _logger = logging.getLogger(__name__)
 
 PAID_STATES = ("paid", "in_payment")
+EXTRACT_MIMETYPES = ("application/pdf", "image/png", "image/jpeg", "image/bmp")
+EXTRACT_STATES = [
+    ("no_extract_requested", "Not requested"),
+    ("waiting_extraction", "Waiting"),
+    ("extract_not_ready", "Not ready yet"),
+    ("done", "Done"),
+    ("error_status", "Error"),
+    ("not_enough_credit", "Not enough credit"),
+    ("unsupported_format", "Unsupported format"),
+]
+#: the fields the digitization fills, in the order they are reported
+EXTRACT_FIELDS = ("partner_id", "invoice_date", "invoice_date_due", "ref", "currency_id")
 
 
 class AccountMove(models.Model):
@@ -17,6 +33,30 @@ class AccountMove(models.Model):
 
     ib_sync_log_count = fields.Integer("Sync", compute="_compute_ib_sync_log_count",
                                        groups="invoice_bridge.group_invoice_bridge_user")
+    ib_extract_state = fields.Selection(EXTRACT_STATES, "Extraction", default="no_extract_requested", copy=False,
+                                        readonly=True, index=True)
+    ib_extract_document_id = fields.Integer("Extract document", copy=False, readonly=True)
+    ib_extract_status_msg = fields.Char("Extraction message", copy=False, readonly=True)
+    ib_extract_results = fields.Json(copy=False, readonly=True, help="The last results read (plain values).")
+    ib_extract_filled = fields.Json(copy=False, readonly=True, help="What the digitization wrote, per field.")
+    ib_extract_validation = fields.Selection(
+        [("to_validate", "To send"), ("validated", "Sent"), ("error", "Refused")], "Extract validation",
+        copy=False, readonly=True)
+    ib_extract_can_digitize = fields.Boolean(compute="_compute_ib_extract_can_digitize")
+    ib_extract_credit_url = fields.Char(compute="_compute_ib_extract_credit_url")
+
+    def _compute_ib_extract_can_digitize(self):
+        for move in self:
+            move.ib_extract_can_digitize = (
+                move.move_type in ("in_invoice", "in_refund") and move.state == "draft"
+                and move.ib_extract_state in ("no_extract_requested", "error_status", "not_enough_credit",
+                                              "unsupported_format")
+                and bool(move._ib_extract_attachment()))
+
+    def _compute_ib_extract_credit_url(self):
+        for move in self:
+            move.ib_extract_credit_url = move.ib_extract_state == "not_enough_credit" and \
+                self.env["iap.account"].get_credits_url("invoice_ocr")
 
     def _compute_ib_sync_log_count(self):
         counts = dict(self.env["invoice_bridge.sync.log"]._read_group(
@@ -33,6 +73,7 @@ class AccountMove(models.Model):
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
         posted._ib_emit_webhook("new_invoice")
+        posted._ib_extract_mark_to_validate()
         return posted
 
     def _compute_payment_state(self):
@@ -270,6 +311,295 @@ class AccountMove(models.Model):
         preview._fill()
         return {"type": "ir.actions.act_window", "res_model": preview._name, "res_id": preview.id,
                 "view_mode": "form", "target": "new", "name": _("Webhook payload preview")}
+
+    # ---------------------------------------------------------------------------- IAP Extract (OCR)
+    def _ib_extract_attachment(self):
+        self.ensure_one()
+        main = self.message_main_attachment_id
+        if main and main.mimetype in EXTRACT_MIMETYPES:
+            return main
+        return self.env["ir.attachment"].search([
+            ("res_model", "=", self._name), ("res_id", "=", self.id), ("mimetype", "in", EXTRACT_MIMETYPES)],
+            order="id", limit=1)
+
+    def _ib_extract_client(self):
+        return extract.IapExtractClient(self.company_id.ib_extract_endpoint or extract.DEFAULT_ENDPOINT)
+
+    def _ib_extract_token(self):
+        company = self.company_id.sudo()
+        if company.ib_extract_test_mode:
+            return extract.INTEGRATION_TOKEN
+        if company.ib_extract_token:
+            return company.ib_extract_token
+        return self.env["iap.account"].with_company(company).get("invoice_ocr").sudo().account_token
+
+    def _ib_extract_log(self, client, route, params, message, state, count=1):
+        exchange = client.last_exchange
+        self.env["invoice_bridge.sync.log"]._log_detached({
+            "channel": "iap_extract", "direction": "outbound", "state": state,
+            "company_id": self[:1].company_id.id, "move_id": self.id if len(self) == 1 else False,
+            "partner_id": self.partner_id.id if len(self) == 1 else False,
+            "endpoint": client.endpoint + extract.ROUTES[route], "http_method": "POST",
+            "http_status": exchange.status if exchange else 0,
+            "duration_ms": exchange.elapsed_ms if exchange else 0,
+            "message": message if count == 1 else f"{message} ({count} documents)",
+            "request_body": extract.log_request_summary(route, params),
+            "response_body": exchange.body if exchange else None,
+            "secrets": [params.get("account_token") or ""],
+        })
+
+    def action_ib_digitize(self):
+        """Send each bill's document to the Extract API (parse); results are fetched by the polling cron."""
+        for move in self:
+            attachment = move._ib_extract_attachment()
+            if move.move_type not in ("in_invoice", "in_refund") or move.state != "draft" or not attachment:
+                raise UserError(_("Only draft vendor bills with a PDF, PNG, JPG or BMP document can be digitized."))
+            move._ib_extract_parse(attachment)
+        self.env.ref("invoice_bridge.ir_cron_extract_poll").sudo()._trigger()
+        return True
+
+    def _ib_extract_parse(self, attachment):
+        self.ensure_one()
+        client, company, user = self._ib_extract_client(), self.company_id, self.env.user
+        params = {"version": extract.VERSION, "documents": [base64.b64encode(attachment.raw).decode()],
+                  "user_infos": {"user_company_vat": company.vat or "", "user_company_name": company.name,
+                                 "user_company_country_code": company.country_id.code or "",
+                                 "user_lang": user.lang or "en_US", "user_email": user.email or ""}}
+        try:
+            token = self._ib_extract_token()
+            result = client.parse(token, params["documents"][0], params["user_infos"])
+        except extract.IapExtractUnavailable as exc:
+            # never lost: the polling cron sends it again (document id 0 = not sent yet)
+            self.write({"ib_extract_state": "waiting_extraction", "ib_extract_document_id": 0,
+                        "ib_extract_status_msg": _("The service could not be reached (%s); retried.", exc)})
+            self._ib_extract_log(client, "parse", params, str(exc), "retrying")
+            return
+        code = result.get("status_code")
+        state, msg = {
+            extract.SUCCESS: ("waiting_extraction", _("Sent; waiting for the results.")),
+            extract.NOT_ENOUGH_CREDIT: ("not_enough_credit", _("Not enough credit: buy credits, then digitize.")),
+            extract.UNSUPPORTED_FORMAT: ("unsupported_format", _("This file format is not supported.")),
+            extract.MAINTENANCE: ("waiting_extraction", _("The service is under maintenance; retried.")),
+        }.get(code, ("error_status", result.get("status_msg") or _("An error occurred.")))
+        self.write({"ib_extract_state": state, "ib_extract_document_id": result.get("document_id") or 0,
+                    "ib_extract_status_msg": msg, "ib_extract_results": False, "ib_extract_validation": False,
+                    # what the bill holds before the results: values still equal to it are not user edits
+                    "ib_extract_filled": {"baseline": {f: self._ib_extract_value(f) for f in EXTRACT_FIELDS}}})
+        self._ib_extract_log(client, "parse", dict(params, account_token=token), msg,
+                             "success" if code == extract.SUCCESS else
+                             "retrying" if code == extract.MAINTENANCE else "failed")
+
+    def action_ib_extract_refresh(self):
+        self._ib_extract_poll()
+        return True
+
+    def action_ib_extract_reload(self):
+        """Apply the extracted data again, overwriting what the user changed."""
+        for move in self.filtered(lambda m: m.state == "draft" and m.ib_extract_results):
+            move._ib_extract_apply(move.ib_extract_results, force=True)
+        return True
+
+    @api.model
+    def _ib_cron_extract_poll(self):
+        pending = self.sudo().search([("ib_extract_state", "in", ("waiting_extraction", "extract_not_ready")),
+                                      ("state", "=", "draft")])
+        return pending._ib_extract_poll()
+
+    def _ib_extract_poll(self):
+        """ONE get_results call per endpoint for every pending document; unsent documents are parsed again."""
+        unsent = self.filtered(lambda m: m.ib_extract_state == "waiting_extraction" and not m.ib_extract_document_id)
+        for move in unsent:
+            if attachment := move._ib_extract_attachment():
+                move._ib_extract_parse(attachment)
+        pending = self.filtered(lambda m: m.ib_extract_document_id
+                                and m.ib_extract_state in ("waiting_extraction", "extract_not_ready"))
+        applied = 0
+        for endpoint, moves in pending.grouped(lambda m: m.company_id.ib_extract_endpoint).items():
+            client = moves[:1]._ib_extract_client()
+            ids = moves.mapped("ib_extract_document_id")
+            params = {"version": extract.VERSION, "documents_ids": ids}
+            try:
+                answers = client.get_results(ids)
+            except extract.IapExtractUnavailable as exc:
+                moves._ib_extract_log(client, "get_results", params, str(exc), "retrying", count=len(ids))
+                continue
+            moves._ib_extract_log(client, "get_results", params, _("Results fetched"), "success", count=len(ids))
+            not_ready = moves.filtered(lambda m: answers.get(m.ib_extract_document_id, {}).get("status_code")
+                                       in extract.RETRY_LATER)
+            not_ready.filtered(lambda m: m.ib_extract_state != "extract_not_ready").write(
+                {"ib_extract_state": "extract_not_ready", "ib_extract_status_msg": _("Not ready yet.")})
+            for move in moves - not_ready:
+                answer = answers.get(move.ib_extract_document_id) or {}
+                if answer.get("status_code") == extract.SUCCESS:
+                    move._ib_extract_apply(extract.read_results(answer.get("results")))
+                    applied += 1
+                else:
+                    move.write({"ib_extract_state": "error_status",
+                                "ib_extract_status_msg": answer.get("status_msg") or _("An error occurred.")})
+        return applied
+
+    # --- filling the bill
+    def _ib_extract_apply(self, pivot, force=False):
+        """Fill the draft bill from the plain results; fields the user edited are kept unless ``force``."""
+        self.ensure_one()
+        pivot = dict(pivot)
+        filled = dict(self.ib_extract_filled or {})
+        baseline = filled.get("baseline") or {}
+        values = {
+            "partner_id": self._ib_extract_match_partner(pivot).id or False,
+            "invoice_date": pivot.get("date") and str(pivot["date"]),
+            "invoice_date_due": pivot.get("due_date") and str(pivot["due_date"]),
+            "ref": pivot.get("invoice_id") or False,
+            "currency_id": self._ib_extract_match_currency(pivot.get("currency")).id or False,
+        }
+        written, vals = [], {}
+        for field in EXTRACT_FIELDS:
+            new = values[field]
+            if not new:
+                continue
+            current = self._ib_extract_value(field)
+            if force or not current or current in (filled.get(field), baseline.get(field)):
+                vals[field] = new
+                filled[field] = new
+                written.append(self._fields[field].get_description(self.env)["string"])
+        if vals.get("invoice_date_due"):
+            vals["invoice_payment_term_id"] = False
+        lines_mine = not self.invoice_line_ids or filled.get("lines") == self.invoice_line_ids.ids
+        if pivot.get("lines") and (force or lines_mine):
+            vals["invoice_line_ids"] = [Command.clear()] + [Command.create(line) for line in
+                                                             self._ib_extract_line_vals(pivot)]
+        self.write(dict(vals, ib_extract_results=self._ib_json(pivot), ib_extract_state="done",
+                        ib_extract_status_msg=_("Digitized.")))
+        if "invoice_line_ids" in vals:
+            filled["lines"] = self.invoice_line_ids.ids
+            written.append(_("lines"))
+        self.ib_extract_filled = filled
+        notes = [_("Digitized: filled %s.", ", ".join(written) or _("nothing (kept your edits)"))]
+        if bank := self._ib_extract_bank(pivot):
+            notes.append(_("Supplier bank account %s added.", bank.acc_number))
+        if pivot.get("total") is not None and self.currency_id.compare_amounts(pivot["total"], self.amount_total):
+            warning = _("The extracted total (%(extracted)s) differs from the computed total (%(computed)s): check "
+                        "the lines and taxes.", extracted=pivot["total"], computed=self.amount_total)
+            self.ib_extract_status_msg = warning
+            notes.append(warning)
+        self.message_post(body=" ".join(notes), subtype_xmlid="mail.mt_note")
+
+    def _ib_extract_value(self, field):
+        value = self[field]
+        return value.id if hasattr(value, "_name") else (str(value) if value else False)
+
+    @staticmethod
+    def _ib_json(pivot):
+        return {k: (str(v) if hasattr(v, "isoformat") else v) for k, v in pivot.items()}
+
+    def _ib_extract_match_partner(self, pivot):
+        """By VAT (with and without the country prefix), then exact name, then a fuzzy name among suppliers;
+        never the company itself."""
+        Partner = self.env["res.partner"]
+        excluded = self.env["res.company"].sudo().search([]).partner_id.ids
+        company_domain = ["|", ("company_id", "=", False), ("company_id", "=", self.company_id.id),
+                          ("id", "not in", excluded)]
+        vat = "".join((pivot.get("vat") or "").split()).upper()
+        if vat:
+            candidates = {vat}
+            if vat[:2].isalpha():
+                candidates.add(vat[2:])
+            elif pivot.get("country"):
+                candidates.add(pivot["country"].upper() + vat)
+            partner = Partner.search(company_domain + [("vat", "in", list(candidates))], limit=1)
+            if partner:
+                return partner
+        name = (pivot.get("supplier") or "").strip()
+        if not name:
+            return Partner
+        partner = Partner.search(company_domain + [("name", "=ilike", name)], limit=1)
+        if partner:
+            return partner
+        suppliers = Partner.search_fetch(company_domain + [("supplier_rank", ">", 0)], ["name"])
+        names = {p.name.lower(): p for p in suppliers if p.name}
+        best = difflib.get_close_matches(name.lower(), list(names), n=1, cutoff=0.8)
+        return names[best[0]] if best else Partner
+
+    def _ib_extract_match_currency(self, code):
+        if not code:
+            return self.env["res.currency"]
+        Currency = self.env["res.currency"]  # active ones only: a bill cannot be posted in an inactive currency
+        return Currency.search([("name", "=ilike", code.strip())], limit=1) or \
+            Currency.search([("symbol", "=", code.strip())], limit=1)
+
+    def _ib_extract_line_vals(self, pivot):
+        taxes = self.env["account.tax"].search([("company_id", "=", self.company_id.id),
+                                                ("type_tax_use", "=", "purchase"), ("amount_type", "=", "percent")])
+        lines = []
+        for line in pivot["lines"]:
+            quantity = line.get("quantity") or 1.0
+            price = line.get("unit_price")
+            if price is None and line.get("subtotal") is not None:
+                price = line["subtotal"] / quantity
+            tax_ids = [taxes.filtered(lambda t, rate=rate: t.amount == rate)[:1].id for rate in line.get("taxes") or []]
+            lines.append({"name": line.get("description") or "/", "quantity": quantity, "price_unit": price or 0.0,
+                          "discount": line.get("discount") or 0.0,
+                          "tax_ids": [Command.set([t for t in tax_ids if t])]})
+        return lines
+
+    def _ib_extract_bank(self, pivot):
+        """The supplier's bank account (IBAN, BIC from SWIFT_code) when it is new."""
+        iban, bank = (pivot.get("iban") or "").replace(" ", ""), pivot.get("bank") or {}
+        if not (iban and self.partner_id):
+            return self.env["res.partner.bank"]
+        Bank = self.env["res.partner.bank"].sudo()
+        if Bank.search_count([("sanitized_acc_number", "=", iban), ("partner_id", "=", self.partner_id.id)]):
+            return self.env["res.partner.bank"]
+        bank_id = False
+        if bic := bank.get("bic"):
+            bank_id = (self.env["res.bank"].sudo().search([("bic", "=", bic)], limit=1) or self.env["res.bank"].sudo()
+                       .create({"name": bank.get("name") or bic, "bic": bic})).id
+        return Bank.create({"acc_number": iban, "partner_id": self.partner_id.id, "bank_id": bank_id})
+
+    # --- validation, once, after posting
+    def _ib_extract_mark_to_validate(self):
+        digitized = self.filtered(lambda m: m.ib_extract_state == "done" and m.ib_extract_document_id
+                                  and not m.ib_extract_validation)
+        if digitized:
+            digitized.ib_extract_validation = "to_validate"
+            self.env.ref("invoice_bridge.ir_cron_extract_validate").sudo()._trigger()
+
+    @api.model
+    def _ib_cron_extract_validate(self):
+        """Send each posted digitized bill's final values, once (a refused format is not sent again)."""
+        for move in self.sudo().search([("ib_extract_validation", "=", "to_validate"), ("state", "=", "posted")]):
+            client = move._ib_extract_client()
+            values = extract.validation_values(move._ib_extract_final_values())
+            params = {"document_id": move.ib_extract_document_id, "values": values}
+            try:
+                result = client.validate(move.ib_extract_document_id, values)
+            except extract.IapExtractUnavailable as exc:
+                move._ib_extract_log(client, "validate", params, str(exc), "retrying")
+                continue  # not sent: retried by the next run
+            ok = result.get("status_code") == extract.SUCCESS
+            move.ib_extract_validation = "validated" if ok else "error"
+            move._ib_extract_log(client, "validate", params, result.get("status_msg") or "", "success" if ok
+                                 else "failed")
+
+    def _ib_extract_final_values(self):
+        self.ensure_one()
+        lines = self.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+        tax_lines = self.line_ids.filtered("tax_line_id")
+        return {
+            "supplier": self.partner_id.name, "vat": self.partner_id.vat, "country": self.partner_id.country_id.code,
+            "currency": self.currency_id.name, "date": self.invoice_date, "due_date": self.invoice_date_due,
+            "invoice_id": self.ref, "subtotal": self.amount_untaxed, "total": self.amount_total,
+            "global_taxes_amount": self.amount_tax, "merged_lines": False,
+            "taxes": [{"amount": t.tax_line_id.amount, "tax_amount": abs(t.amount_currency),
+                       "type": "fixed" if t.tax_line_id.amount_type == "fixed" else "percent",
+                       "price_include": t.tax_line_id.price_include} for t in tax_lines],
+            "lines": [{"description": line.name, "quantity": line.quantity, "unit_price": line.price_unit,
+                       "product": line.product_id.display_name or "",
+                       "taxes_amount": line.price_total - line.price_subtotal,
+                       "taxes": [{"amount": t.amount, "type": "fixed" if t.amount_type == "fixed" else "percent",
+                                  "price_include": t.price_include} for t in line.tax_ids],
+                       "subtotal": line.price_subtotal, "total": line.price_total} for line in lines],
+        }
 
     @api.model
     def _ib_cron_payment_reminders(self):

@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from ..lib.iap_extract import DEFAULT_ENDPOINT
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
@@ -10,3 +12,10 @@ class ResCompany(models.Model):
              "their due date.")
     ib_reminder_interval_days = fields.Integer(
         "Reminder interval (days)", default=7, help="At most one reminder per invoice and endpoint per interval.")
+
+    ib_extract_endpoint = fields.Char("IAP Extract endpoint", default=DEFAULT_ENDPOINT)
+    ib_extract_token = fields.Char(
+        "IAP Extract account token", groups="base.group_system",
+        help="Leave empty to use Odoo's IAP account of the service invoice_ocr.")
+    ib_extract_test_mode = fields.Boolean(
+        "IAP Extract test mode", help="Uses the documented integration_token: nothing is analysed or billed.")

@@ -27,6 +27,11 @@ class ResConfigSettings(models.TransientModel):
         "Ledger lines per event", config_parameter="invoice_bridge.webhook_ledger_cap", default=1000,
         help="A new_invoice event carries the partner's most recent ledger lines, up to this many.")
 
+    ib_extract_endpoint = fields.Char(related="company_id.ib_extract_endpoint", readonly=False)
+    ib_extract_token = fields.Char(related="company_id.ib_extract_token", readonly=False,
+                                   groups="base.group_system")
+    ib_extract_test_mode = fields.Boolean(related="company_id.ib_extract_test_mode", readonly=False)
+
     @api.constrains("ib_retry_schedule")
     def _check_ib_retry_schedule(self):
         for settings in self:

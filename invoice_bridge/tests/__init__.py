@@ -3,3 +3,4 @@ from . import test_sync_log
 from . import test_security
 from . import test_webhook
 from . import test_webhook_pdf
+from . import test_iap_extract

@@ -14,23 +14,15 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
-import contextlib
 import copy
 import json
 import math
-import socket
 import sys
 import threading
 import time
 from datetime import date, datetime
 
-from tests.fakes.webhook_receiver import (
-    CONTROL_PREFIX,
-    _Handler,
-    _Server,
-    stop_event_on_signals,
-    wait_until,
-)
+from tests.fakes._loopback import CONTROL_PREFIX, LoopbackHandler, LoopbackServer, serve_until_signalled
 
 VERSION = 120
 INTEGRATION_TOKEN = "integration_token"
@@ -116,23 +108,12 @@ class _FormatError(Exception):
     """A validation payload does not follow the documented format: status_code 12."""
 
 
-class _IapHandler(_Handler):
+class _IapHandler(LoopbackHandler):
     server_version = "FakeIapExtract"
 
     def reply_plain(self, status: int, text: str = "") -> bool:
         """An answer that is not the protocol (injected transport failure): plain text, maybe empty."""
-        body = text.encode()
-        reason = self.responses.get(status, ("Unknown",))[0]
-        head = f"HTTP/1.1 {status} {reason}\r\nContent-Type: text/plain; charset=utf-8\r\n"
-        head += f"Content-Length: {len(body)}\r\n"
-        if self.close_connection:
-            head += "Connection: close\r\n"
-        try:
-            self.wfile.write(head.encode("latin-1") + b"\r\n" + body)
-            return True
-        except OSError:
-            self.close_connection = True
-            return False
+        return self.send_whole(status, text.encode(), "text/plain; charset=utf-8")
 
 
 # ------------------------------------------------------------------------------------------ wire format
@@ -282,21 +263,18 @@ def _status(code: int, message: str | None = None, **extra) -> dict:
 
 
 # --------------------------------------------------------------------------------------------- the fake
-class IapExtractFake:
+class IapExtractFake(LoopbackServer):
     """Fake IAP Extract service on loopback: documents, credits, polls, validations; failure injection."""
 
+    handler_class = _IapHandler
+    thread_name = "iap-extract-fake"
+    poll_interval = 0.01  # a prompt stop() keeps test teardown fast
+
     def __init__(self, host: str = "127.0.0.1", port: int = 0, not_ready_polls: int = 1):
-        self.host = host
-        self.port = port
-        self.connection_count = 0
+        super().__init__(host, port)
         self._lock = threading.RLock()
         self._next_id = FIRST_DOCUMENT_ID
         self._initial_not_ready_polls = int(not_ready_polls)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._state_lock = threading.RLock()
-        self._conn_lock = threading.Lock()
-        self._conns: set = set()
         self._clear()
 
     def _clear(self) -> None:
@@ -315,56 +293,6 @@ class IapExtractFake:
             self._requests: list[dict] = []
             self._validations: dict[int, dict] = {}
             self._validation_attempts: list[dict] = []
-
-    # -- lifecycle ---------------------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    @property
-    def running(self) -> bool:
-        return self._server is not None
-
-    def start(self) -> IapExtractFake:
-        """Start serving in a daemon thread (no-op when already serving)."""
-        with self._state_lock:
-            if self._server is None:
-                server = _Server((self.host, self.port), _IapHandler)
-                server.receiver = self
-                self.port = server.server_address[1]
-                self._server = server
-                self._thread = threading.Thread(
-                    target=server.serve_forever,
-                    kwargs={"poll_interval": 0.01},  # a prompt stop() keeps test teardown fast
-                    name=f"iap-extract-fake-{self.port}",
-                    daemon=True,
-                )
-                self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and drop open connections."""
-        with self._state_lock:
-            server, thread = self._server, self._thread
-            self._server = self._thread = None
-            if server is None:
-                return
-            server.shutdown()
-            server.server_close()
-            with self._conn_lock:
-                conns = list(self._conns)
-            for conn in conns:
-                with contextlib.suppress(OSError):
-                    conn.shutdown(socket.SHUT_RDWR)
-            if thread is not None:
-                thread.join(timeout=5)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     # -- configuration -----------------------------------------------------------------------------------
 
@@ -514,20 +442,6 @@ class IapExtractFake:
                 "next_document_id": self._next_id,
             }
 
-    # -- connection tracking (called by the shared handler) ----------------------------------------------
-
-    def _track(self, server, conn) -> bool:
-        with self._conn_lock:
-            if server is not self._server:
-                return False
-            self._conns.add(conn)
-            self.connection_count += 1
-            return True
-
-    def _untrack(self, conn) -> None:
-        with self._conn_lock:
-            self._conns.discard(conn)
-
     # -- request handling (handler threads) --------------------------------------------------------------
 
     def _on_get(self, handler: _IapHandler) -> None:
@@ -542,11 +456,8 @@ class IapExtractFake:
             handler.reply_json(404, {"error": "not found"})
 
     def _on_request(self, handler: _IapHandler) -> None:
-        try:
-            body = handler.read_body()
-        except (ValueError, OSError):
-            handler.close_connection = True
-            handler.reply_json(400, {"error": "bad request body"})
+        body = handler.read_body_or_400()
+        if body is None:
             return
         path = handler.path.split("?", 1)[0]
         if path.startswith(CONTROL_PREFIX):
@@ -728,21 +639,14 @@ class IapExtractFake:
 
     # -- control endpoints -------------------------------------------------------------------------------
 
+    def _control_post(self, name: str):
+        return self.configure if name == "config" else None
+
     def _on_control(self, handler: _IapHandler, path: str, body: bytes) -> None:
-        if path == CONTROL_PREFIX + "reset":
-            self.reset()
-            handler.reply_json(200, {"ok": True})
-        elif path == CONTROL_PREFIX + "config":
-            try:
-                self.configure(json.loads(body or b"{}"))
-            except (ValueError, TypeError, AttributeError) as exc:
-                handler.reply_json(400, {"error": str(exc)})
-                return
-            handler.reply_json(200, {"ok": True})
-        elif path == CONTROL_PREFIX + "state":
+        if path == CONTROL_PREFIX + "state":
             handler.reply_json(405, {"error": "use GET"})
         else:
-            handler.reply_json(404, {"error": "unknown control path"})
+            super()._on_control(handler, path, body)
 
     def configure(self, data: dict) -> None:
         """Apply a ``POST /_fake/config`` body: {"credit": {token: n|null}, "not_ready_polls": n,
@@ -797,15 +701,7 @@ def main(argv=None) -> int:
         if not sep or not token:
             parser.error(f"--credit takes TOKEN=N, not {item!r}")
         fake.set_credit(token, int(left))
-    stop = stop_event_on_signals()
-    fake.start()
-    try:
-        sys.stdout.write(json.dumps({"url": fake.url}) + "\n")
-        sys.stdout.flush()
-        wait_until(stop)
-    finally:
-        fake.stop()
-    return 0
+    return serve_until_signalled(fake)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,190 @@
+import base64
+from pathlib import Path
+
+from odoo.tests import tagged
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+from tests.fakes.iap_extract import IapExtractFake
+
+SAMPLE = (Path(__file__).resolve().parents[2] / "tests" / "fakes" / "sample_bill.pdf").read_bytes()
+
+
+@tagged("post_install", "-at_install")
+class TestIapExtract(AccountTestInvoicingCommon):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.fake = IapExtractFake().start()
+        cls.addClassCleanup(cls.fake.stop)
+        cls.env.company.write({"ib_extract_endpoint": cls.fake.url, "ib_extract_token": "company-a-token"})
+        cls.env.ref("base.EUR").active = True
+        cls.supplier = cls.env["res.partner"].create({"name": "Wood Corner", "vat": "BE0477472701",
+                                                      "supplier_rank": 1})
+        cls.tax21 = cls.env["account.tax"].create({"name": "21% purchase", "amount": 21, "amount_type": "percent",
+                                                   "type_tax_use": "purchase"})
+
+    def setUp(self):
+        super().setUp()
+        self.fake.reset()
+
+    def bill(self, content=SAMPLE, mimetype="application/pdf"):
+        move = self.env["account.move"].create({"move_type": "in_invoice"})
+        attachment = self.env["ir.attachment"].create({"name": "bill.pdf", "raw": content, "mimetype": mimetype,
+                                                       "res_model": "account.move", "res_id": move.id})
+        move.message_main_attachment_id = attachment
+        return move
+
+    def digitize_and_fetch(self, move):
+        move.action_ib_digitize()
+        self.assertEqual(move.ib_extract_state, "waiting_extraction")
+        move.action_ib_extract_refresh()  # the fake answers "not ready" once
+        self.assertEqual(move.ib_extract_state, "extract_not_ready")
+        move.action_ib_extract_refresh()
+        return move
+
+    def test_full_flow_fills_the_bill(self):
+        move = self.digitize_and_fetch(self.bill())
+        self.assertRecordValues(move, [{
+            "ib_extract_state": "done", "partner_id": self.supplier.id, "ref": "WC-2026-117",
+        }])
+        self.assertEqual(move.currency_id.name, "EUR")
+        self.assertEqual(str(move.invoice_date), "2026-11-02")
+        self.assertEqual(str(move.invoice_date_due), "2026-12-02")
+        self.assertEqual(move.invoice_line_ids.mapped("name"), ["Desk"])
+        self.assertEqual(move.invoice_line_ids.tax_ids, self.tax21)
+        self.assertAlmostEqual(move.amount_total, 121.0)
+        self.assertIn("Digitized", move.message_ids[0].body)
+        bank = self.supplier.bank_ids
+        self.assertEqual(bank.sanitized_acc_number, "BE68539007547034")
+        self.assertEqual(bank.bank_id.bic, "GEBABEBB")
+        # the parse call carried the company's identity and token; logs keep neither the document nor the token
+        route, params = next(c for c in self.fake.calls if c[0].endswith("parse"))
+        self.assertEqual(params["account_token"], "company-a-token")
+        self.assertEqual(params["version"], 120)
+        self.assertEqual(params["user_infos"]["user_company_name"], self.env.company.name)
+        logs = self.env["invoice_bridge.sync.log"].search([("channel", "=", "iap_extract")])
+        self.assertTrue(logs)
+        for log in logs:
+            self.assertNotIn(params["documents"][0][:40], log.request_body or "")
+            self.assertNotIn("company-a-token", (log.request_body or "") + (log.response_body or ""))
+
+    def test_status_codes(self):
+        unsupported = self.bill(content=b"plain text, not a bill")
+        unsupported.action_ib_digitize()
+        self.assertEqual(unsupported.ib_extract_state, "unsupported_format")
+        self.fake.set_credit("company-a-token", 0)
+        poor = self.bill()
+        poor.action_ib_digitize()
+        self.assertEqual(poor.ib_extract_state, "not_enough_credit")
+        self.assertIn("invoice_ocr", poor.ib_extract_credit_url)
+        self.fake.set_credit("company-a-token", None)
+        self.fake.maintenance(True)
+        waiting = self.bill()
+        waiting.action_ib_digitize()
+        self.assertEqual(waiting.ib_extract_state, "waiting_extraction", "9: try again later")
+        self.fake.maintenance(False)
+        waiting.action_ib_digitize()
+        self.fake.fail_document(waiting.ib_extract_document_id, status_code=2, message="Unreadable document")
+        waiting.action_ib_extract_refresh()
+        waiting.action_ib_extract_refresh()
+        self.assertEqual(waiting.ib_extract_state, "error_status")
+        self.assertIn("Unreadable document", waiting.ib_extract_status_msg)
+
+    def test_network_failure_keeps_the_request(self):
+        self.fake.fail_next(1, http_status=503)
+        move = self.bill()
+        move.action_ib_digitize()
+        self.assertRecordValues(move, [{"ib_extract_state": "waiting_extraction", "ib_extract_document_id": 0}])
+        self.env["account.move"]._ib_cron_extract_poll()  # parses again, then polls
+        self.assertTrue(move.ib_extract_document_id)
+
+    def test_partner_matching_order(self):
+        Move = self.env["account.move"]
+        move = self.bill()
+        match = move._ib_extract_match_partner
+        self.assertEqual(match({"vat": "0477472701", "country": "BE"}), self.supplier, "VAT without prefix")
+        self.supplier.vat = "0477472701"
+        self.assertEqual(match({"vat": "BE 0477 472 701"}), self.supplier, "VAT with prefix")
+        self.assertEqual(match({"vat": "XX999", "supplier": "wood corner"}), self.supplier, "exact name")
+        self.assertEqual(match({"supplier": "Wood Corner SA"}), self.supplier, "fuzzy name among suppliers")
+        self.env.company.partner_id.vat = "BE0999999999"
+        self.assertFalse(match({"vat": "BE0999999999", "supplier": self.env.company.name}),
+                         "never the company itself")
+        self.assertFalse(Move.browse())
+
+    def test_user_edits_are_kept_unless_reload(self):
+        move = self.digitize_and_fetch(self.bill())
+        move.ref = "MY-OWN-REF"
+        move._ib_extract_apply(move.ib_extract_results)
+        self.assertEqual(move.ref, "MY-OWN-REF")
+        move.action_ib_extract_reload()
+        self.assertEqual(move.ref, "WC-2026-117")
+
+    def test_totals_warning(self):
+        self.fake.set_result("default", {**self.fake_default(), "total": 999.0})
+        move = self.digitize_and_fetch(self.bill())
+        self.assertIn("999", move.ib_extract_status_msg)
+        self.assertIn("differs", move.message_ids[0].body)
+
+    def fake_default(self):
+        from tests.fakes.iap_extract import DEFAULT_RESULT  # noqa: PLC0415
+
+        return dict(DEFAULT_RESULT)
+
+    def test_validated_once_after_post_never_before(self):
+        move = self.digitize_and_fetch(self.bill())
+        Move = self.env["account.move"]
+        Move._ib_cron_extract_validate()
+        self.assertFalse(self.fake.validations, "never for an unposted bill")
+        move.action_post()
+        self.assertEqual(move.ib_extract_validation, "to_validate")
+        Move._ib_cron_extract_validate()
+        Move._ib_cron_extract_validate()
+        self.assertEqual(move.ib_extract_validation, "validated", self.fake.validation_attempts)
+        values = self.fake.validations[move.ib_extract_document_id]
+        self.assertEqual(values["invoice_id"], {"content": "WC-2026-117"})
+        self.assertEqual(values["global_taxes"]["content"][0]["tax_amount_type"], "percent")
+        self.assertEqual(values["invoice_lines"]["lines"][0]["taxes"][0]["amount"], 21.0)
+        self.assertIn("merged_lines", values)
+        self.assertEqual(len(self.fake.validation_attempts), 1, "sent exactly once")
+
+    def test_polling_is_batched(self):
+        """500 pending documents: one get_results call, and the same queries as for 10."""
+        self.fake.set_not_ready_polls(1000)
+        client_ids = []
+        document = base64.b64encode(SAMPLE).decode()
+        from odoo.addons.invoice_bridge.lib.iap_extract import IapExtractClient  # noqa: PLC0415
+
+        client = IapExtractClient(self.fake.url)
+        for _ in range(500):
+            client_ids.append(client.parse("integration_token", document, {})["document_id"])
+        moves = self.env["account.move"].create([{"move_type": "in_invoice"} for _ in range(500)])
+        for move, doc_id in zip(moves, client_ids, strict=True):
+            move.write({"ib_extract_state": "extract_not_ready", "ib_extract_document_id": doc_id})
+        counts = {}
+        for size in (10, 500, 10, 500):  # the second round is measured: the first warms the caches
+            subset = moves[:size]
+            before_calls = self.fake.count("get_results")
+            self.env.flush_all()
+            self.env.invalidate_all()
+            start = self.env.cr.sql_log_count
+            subset._ib_extract_poll()
+            self.env.flush_all()
+            counts[size] = self.env.cr.sql_log_count - start
+            self.assertEqual(self.fake.count("get_results"), before_calls + 1)
+        self.assertEqual(counts[10], counts[500], counts)
+
+    def test_multi_company_tokens(self):
+        company_b = self.setup_other_company(name="Company B")["company"]
+        company_b.write({"ib_extract_endpoint": self.fake.url, "ib_extract_token": "company-b-token"})
+        self.env.user.company_ids |= company_b
+        move_b = self.env["account.move"].with_company(company_b).create({"move_type": "in_invoice"})
+        attachment = self.env["ir.attachment"].create({"name": "b.pdf", "raw": SAMPLE, "mimetype": "application/pdf",
+                                                       "res_model": "account.move", "res_id": move_b.id})
+        move_b.message_main_attachment_id = attachment
+        move_b.action_ib_digitize()
+        self.bill().action_ib_digitize()
+        tokens = [params["account_token"] for route, params in self.fake.calls if route.endswith("parse")]
+        self.assertEqual(tokens, ["company-b-token", "company-a-token"])
