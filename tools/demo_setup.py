@@ -3,6 +3,7 @@
 # one delivered, one retrying and one dead message so every state of the UI can be seen.
 import json
 import os
+from pathlib import Path
 
 import requests
 
@@ -45,5 +46,22 @@ ICP.set_param("web.base.url.freeze", "True")
 ICP.set_param("report.url", demo_url)
 if invoices and not Outbox.search_count([("channel", "=", "webhook")]):
     invoices[:1].action_ib_send_webhook()  # delivered by the server's cron as soon as it starts
+# vendor bill digitization against the fake Extract API, with a sample bill ready to digitize
+env.company.ib_extract_endpoint = fakes["iap_extract"]  # noqa: F821
+env.ref("base.EUR").active = True  # noqa: F821
+Partner = env["res.partner"]  # noqa: F821
+if not Partner.search_count([("vat", "=", "BE0477472701")]):
+    Partner.create({"name": "Wood Corner", "vat": "BE0477472701", "supplier_rank": 1})
+Tax = env["account.tax"]  # noqa: F821
+if not Tax.search_count([("type_tax_use", "=", "purchase"), ("amount", "=", 21), ("amount_type", "=", "percent")]):
+    Tax.create({"name": "21% (purchase, demo)", "amount": 21, "amount_type": "percent", "type_tax_use": "purchase"})
+SAMPLE_NAME = "wood-corner-WC-2026-117.pdf"
+Attachment = env["ir.attachment"]  # noqa: F821
+if not Attachment.search_count([("name", "=", SAMPLE_NAME), ("res_model", "=", "account.move")]):
+    bill = env["account.move"].create({"move_type": "in_invoice"})  # noqa: F821
+    sample = (Path(os.environ["IB_REPO"]) / "tests" / "fakes" / "sample_bill.pdf").read_bytes()
+    bill.message_main_attachment_id = Attachment.create({
+        "name": SAMPLE_NAME, "raw": sample, "mimetype": "application/pdf", "res_model": "account.move",
+        "res_id": bill.id})
 env.cr.commit()  # noqa: F821
 print(f"demo data ready: {Outbox.search_count([])} outbox messages, receiver at {receiver}")

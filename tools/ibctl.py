@@ -352,8 +352,9 @@ def cmd_demo(args):
         exists = pg.psql(f"SELECT 1 FROM pg_database WHERE datname = '{db}'").strip() == "1"
         if not exists or args.reset:
             pg.drop_db(db)
-            run(odoo_cmd(py, odoo_src, pg, db, "-i", ADDON, "--stop-after-init",
-                         "--max-cron-threads=0", "--http-port", str(free_port())), env=env)
+        # install on a new database, upgrade an existing one (the code may have changed since)
+        run(odoo_cmd(py, odoo_src, pg, db, "-u" if exists and not args.reset else "-i", ADDON,
+                     "--stop-after-init", "--max-cron-threads=0", "--http-port", str(free_port())), env=env)
         setup = subprocess.run(odoo_cmd(py, odoo_src, pg, db, "--no-http", "--log-level=warn", command="shell"),
                                input=(REPO / "tools" / "demo_setup.py").read_text(), text=True, env=dict(
                                    env, IB_FAKES=json.dumps(fake_info),

@@ -348,6 +348,25 @@ class AccountMove(models.Model):
             "secrets": [params.get("account_token") or ""],
         })
 
+    def _message_set_main_attachment_id(self, attachments, force=False, filter_xml=True):
+        # a document lands on the bill (uploaded, or attached to an incoming e-mail)
+        super()._message_set_main_attachment_id(attachments, force=force, filter_xml=filter_xml)
+        self._ib_extract_auto(("upload",))
+
+    def _message_post_after_hook(self, new_message, message_values):
+        res = super()._message_post_after_hook(new_message, message_values)
+        if new_message.message_type == "email":  # an e-mail to the journal's alias
+            self._ib_extract_auto(("upload", "alias"))
+        return res
+
+    def _ib_extract_auto(self, modes):
+        """Digitize the draft vendor bills of companies set to do it automatically in one of ``modes``."""
+        todo = self.filtered(lambda m: m.company_id.ib_extract_auto in modes and m.state == "draft"
+                             and m.move_type in ("in_invoice", "in_refund")
+                             and m.ib_extract_state == "no_extract_requested" and m._ib_extract_attachment())
+        if todo:
+            todo.action_ib_digitize()
+
     def action_ib_digitize(self):
         """Send each bill's document to the Extract API (parse); results are fetched by the polling cron."""
         for move in self:
@@ -475,7 +494,10 @@ class AccountMove(models.Model):
             written.append(_("lines"))
         self.ib_extract_filled = filled
         notes = [_("Digitized: filled %s.", ", ".join(written) or _("nothing (kept your edits)"))]
-        if bank := self._ib_extract_bank(pivot):
+        bank, new_bank = self._ib_extract_bank(pivot)
+        if bank and not self.partner_bank_id:
+            self.partner_bank_id = bank
+        if new_bank:
             notes.append(_("Supplier bank account %s added.", bank.acc_number))
         if pivot.get("total") is not None and self.currency_id.compare_amounts(pivot["total"], self.amount_total):
             warning = _("The extracted total (%(extracted)s) differs from the computed total (%(computed)s): check "
@@ -543,18 +565,20 @@ class AccountMove(models.Model):
         return lines
 
     def _ib_extract_bank(self, pivot):
-        """The supplier's bank account (IBAN, BIC from SWIFT_code) when it is new."""
+        """``(account, created)``: the supplier's bank account of the IBAN (BIC from SWIFT_code), created when new."""
         iban, bank = (pivot.get("iban") or "").replace(" ", ""), pivot.get("bank") or {}
-        if not (iban and self.partner_id):
-            return self.env["res.partner.bank"]
         Bank = self.env["res.partner.bank"].sudo()
-        if Bank.search_count([("sanitized_acc_number", "=", iban), ("partner_id", "=", self.partner_id.id)]):
-            return self.env["res.partner.bank"]
+        if not (iban and self.partner_id):
+            return Bank, False
+        existing = Bank.search([("sanitized_acc_number", "=", iban), ("partner_id", "=", self.partner_id.id)],
+                               limit=1)
+        if existing:
+            return existing, False
         bank_id = False
         if bic := bank.get("bic"):
             bank_id = (self.env["res.bank"].sudo().search([("bic", "=", bic)], limit=1) or self.env["res.bank"].sudo()
                        .create({"name": bank.get("name") or bic, "bic": bic})).id
-        return Bank.create({"acc_number": iban, "partner_id": self.partner_id.id, "bank_id": bank_id})
+        return Bank.create({"acc_number": iban, "partner_id": self.partner_id.id, "bank_id": bank_id}), True
 
     # --- validation, once, after posting
     def _ib_extract_mark_to_validate(self):

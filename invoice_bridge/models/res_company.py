@@ -19,3 +19,8 @@ class ResCompany(models.Model):
         help="Leave empty to use Odoo's IAP account of the service invoice_ocr.")
     ib_extract_test_mode = fields.Boolean(
         "IAP Extract test mode", help="Uses the documented integration_token: nothing is analysed or billed.")
+    ib_extract_auto = fields.Selection(
+        [("off", "Off"), ("upload", "On upload"), ("alias", "On creation from the purchase journal's mail alias")],
+        "Automatic digitization", default="off", required=True,
+        help="On upload: every vendor bill receiving a PDF/image document (uploaded or e-mailed) is digitized. "
+             "On creation from the mail alias: only bills created from an e-mail to the purchase journal.")

@@ -59,6 +59,7 @@ class TestIapExtract(AccountTestInvoicingCommon):
         bank = self.supplier.bank_ids
         self.assertEqual(bank.sanitized_acc_number, "BE68539007547034")
         self.assertEqual(bank.bank_id.bic, "GEBABEBB")
+        self.assertEqual(move.partner_bank_id, bank)
         # the parse call carried the company's identity and token; logs keep neither the document nor the token
         route, params = next(c for c in self.fake.calls if c[0].endswith("parse"))
         self.assertEqual(params["account_token"], "company-a-token")
@@ -175,6 +176,35 @@ class TestIapExtract(AccountTestInvoicingCommon):
             counts[size] = self.env.cr.sql_log_count - start
             self.assertEqual(self.fake.count("get_results"), before_calls + 1)
         self.assertEqual(counts[10], counts[500], counts)
+
+    def upload(self):
+        """A document posted on a new bill, as the chatter upload and Odoo's bill upload do."""
+        move = self.env["account.move"].create({"move_type": "in_invoice"})
+        attachment = self.env["ir.attachment"].create({"name": "bill.pdf", "raw": SAMPLE,
+                                                       "mimetype": "application/pdf"})
+        move.message_post(attachment_ids=attachment.ids)
+        return move
+
+    def test_automatic_digitization(self):
+        self.assertEqual(self.upload().ib_extract_state, "no_extract_requested", "off by default")
+        self.env.company.ib_extract_auto = "upload"
+        self.assertEqual(self.upload().ib_extract_state, "waiting_extraction", "digitized on upload")
+        self.env.company.ib_extract_auto = "alias"
+        self.assertEqual(self.upload().ib_extract_state, "no_extract_requested", "uploads are not digitized")
+        journal = self.company_data["default_journal_purchase"]
+        journal.alias_name = "ib-bills"
+        message = (
+            "From: supplier@wood-corner.example\r\nTo: ib-bills@example.com\r\nSubject: Bill WC-2026-117\r\n"
+            "Message-ID: <wc-117@wood-corner.example>\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\n"
+            "Please find our bill.\r\n--XX\r\nContent-Type: application/pdf; name=bill.pdf\r\n"
+            "Content-Disposition: attachment; filename=bill.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            + base64.b64encode(SAMPLE).decode() + "\r\n--XX--\r\n")
+        move_id = self.env["mail.thread"].message_process(
+            "account.move", message, custom_values={"move_type": "in_invoice", "journal_id": journal.id})
+        move = self.env["account.move"].browse(move_id)
+        self.assertEqual(move.move_type, "in_invoice")
+        self.assertEqual(move.ib_extract_state, "waiting_extraction", "digitized on creation from the alias")
 
     def test_multi_company_tokens(self):
         company_b = self.setup_other_company(name="Company B")["company"]

@@ -15,10 +15,12 @@ import os
 import sys
 import tempfile
 
+from tests.fakes.iap_extract import IapExtractFake
 from tests.fakes.webhook_receiver import WebhookReceiver, stop_event_on_signals, wait_until
 
 FAKES = [
     ("webhook_receiver", lambda: WebhookReceiver(secrets=None, port=0)),
+    ("iap_extract", lambda: IapExtractFake(port=0)),
 ]
 
 
