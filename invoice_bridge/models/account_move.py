@@ -562,7 +562,17 @@ class AccountMove(models.Model):
             lines.append({"name": line.get("description") or "/", "quantity": quantity, "price_unit": price or 0.0,
                           "discount": line.get("discount") or 0.0,
                           "tax_ids": [Command.set([t for t in tax_ids if t])]})
-        return lines
+        if not self.company_id.ib_extract_line_per_tax:
+            return lines
+        per_tax = {}
+        for line in lines:
+            key = tuple(sorted(line["tax_ids"][0][2]))
+            net = line["quantity"] * line["price_unit"] * (1 - line["discount"] / 100)
+            merged = per_tax.setdefault(key, {"names": [], "net": 0.0})
+            merged["names"].append(line["name"])
+            merged["net"] += net
+        return [{"name": ", ".join(merged["names"])[:250], "quantity": 1.0, "price_unit": merged["net"],
+                 "tax_ids": [Command.set(list(key))]} for key, merged in per_tax.items()]
 
     def _ib_extract_bank(self, pivot):
         """``(account, created)``: the supplier's bank account of the IBAN (BIC from SWIFT_code), created when new."""

@@ -24,3 +24,6 @@ class ResCompany(models.Model):
         "Automatic digitization", default="off", required=True,
         help="On upload: every vendor bill receiving a PDF/image document (uploaded or e-mailed) is digitized. "
              "On creation from the mail alias: only bills created from an e-mail to the purchase journal.")
+    ib_extract_line_per_tax = fields.Boolean(
+        "Digitize: one line per tax", help="Fill digitized bills with one line per tax (the sum of the lines "
+                                           "having it) instead of one line per extracted line.")

@@ -206,6 +206,20 @@ class TestIapExtract(AccountTestInvoicingCommon):
         self.assertEqual(move.move_type, "in_invoice")
         self.assertEqual(move.ib_extract_state, "waiting_extraction", "digitized on creation from the alias")
 
+    def test_one_line_per_tax(self):
+        result = self.fake_default()
+        line = dict(result["invoice_lines"][0])
+        result["invoice_lines"] = [line, dict(line, description="Chair", unit_price=50.0, quantity=2.0,
+                                              subtotal=100.0), dict(line, description="Delivery", taxes=[],
+                                                                    unit_price=10.0, subtotal=10.0)]
+        self.fake.set_result("default", result)
+        self.env.company.ib_extract_line_per_tax = True
+        move = self.digitize_and_fetch(self.bill())
+        self.assertRecordValues(move.invoice_line_ids.sorted("price_unit"), [
+            {"name": "Delivery", "quantity": 1.0, "price_unit": 10.0, "tax_ids": []},
+            {"name": "Desk, Chair", "quantity": 1.0, "price_unit": 200.0, "tax_ids": self.tax21.ids},
+        ])
+
     def test_multi_company_tokens(self):
         company_b = self.setup_other_company(name="Company B")["company"]
         company_b.write({"ib_extract_endpoint": self.fake.url, "ib_extract_token": "company-b-token"})
