@@ -413,3 +413,160 @@ def test_cli_prints_url_and_stops_on_sigterm():
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=T) == 0
         proc.stdout.close()
+
+
+# ------------------------------------------------------------------------------------------------ generation 2
+PARSE2, RESULT2, VALIDATE2 = ("/api/extract/invoice/2/parse", "/api/extract/invoice/2/get_result",
+                              "/api/extract/invoice/2/validate")
+
+
+def parse2(fake, token="tok", document=PDF, **params):
+    return rpc(fake, PARSE2, {"account_token": token, "version": 123, "documents": [document],
+                              "user_infos": {"user_lang": "en_US"}, **params})
+
+
+def result2(fake, document_token, **params):
+    return rpc(fake, RESULT2, {"version": 123, "document_token": document_token, **params})
+
+
+def test_v2_parse_success_unsupported_no_credit_maintenance(fake):
+    answer = parse2(fake, dbuuid="db-1")
+    assert answer["status"] == "success" and set(answer) == {"status", "document_token"}
+    token = answer["document_token"]
+    assert isinstance(token, str) and int(token, 16) >= 0
+    assert parse2(fake)["document_token"] != token
+    assert fake.documents[token]["format"] == "pdf" and fake.documents[token]["dbuuid"] == "db-1"
+    assert parse2(fake, document=b64(b"GIF89a...")) == {"status": "error_unsupported_format"}
+    fake.set_credit("poor", 1)
+    assert parse2(fake, token="poor")["status"] == "success"
+    assert parse2(fake, token="poor") == {"status": "error_no_credit"}
+    assert fake.credit("poor") == 0 and fake.billed == {"tok": 2, "poor": 1}
+    fake.set_credit("integration_token", 0)
+    assert parse2(fake, token="integration_token")["status"] == "success"
+    assert "integration_token" not in fake.billed
+    assert parse2(fake, version=120)["status"] == "error_internal"
+    assert parse2(fake, webhook_url=5)["status"] == "error_internal"
+    assert rpc(fake, PARSE2, {"account_token": "tok", "version": 123, "documents": [PDF, PDF]})["status"] \
+        == "error_internal"
+    fake.maintenance()
+    assert parse2(fake) == {"status": "error_maintenance"}
+    assert fake.count("parse_v2") == fake.count(PARSE2) == 10 and fake.count("parse") == 0
+    assert fake.state()["calls_v2"]["parse_v2"] == 10
+
+
+def test_v2_malformed_jsonrpc_is_http_400(fake):
+    response = requests.post(fake.url + PARSE2, data=b"not json", timeout=T,
+                             headers={"Content-Type": "application/json"})
+    assert response.status_code == 400 and fake.count(PARSE2) == 0 and fake.documents == {}
+
+
+def test_v2_get_result_processing_then_gen1_wire_format(fake):
+    fake.set_not_ready_polls(2)
+    token = parse2(fake)["document_token"]
+    assert result2(fake, token) == {"status": "processing"}
+    assert result2(fake, token, account_token="tok") == {"status": "processing"}
+    answer = result2(fake, token)
+    assert answer["status"] == "success" and len(answer["results"]) == 1
+    gen1_id = parse(fake)["document_id"]
+    for _ in range(2):
+        results(fake, [gen1_id])
+    assert answer["results"] == results(fake, [gen1_id])[str(gen1_id)]["results"]
+    total = answer["results"][0]["total"]
+    assert total["selected_value"]["content"] == 121.0 and set(total["selected_value"]) == CANDIDATE_KEYS
+    assert fake.count(RESULT2) == fake.count("get_result_v2") == 3
+    assert fake.state()["calls_v2"]["get_result_v2"] == 3
+
+
+def test_v2_get_result_unknown_failed_maintenance_and_custom_result(fake):
+    fake.set_not_ready_polls(0)
+    assert result2(fake, "deadbeef") == {"status": "error_document_not_found"}
+    assert result2(fake, "1000") == {"status": "error_document_not_found"}
+    failed, custom = parse2(fake)["document_token"], parse2(fake)["document_token"]
+    fake.fail_document(failed)
+    assert result2(fake, failed)["status"] == "error_internal"
+    fake.set_result(custom, {"supplier": "Custom"})
+    assert set(result2(fake, custom)["results"][0]) == {"supplier"}
+    assert result2(fake, failed, version=122)["status"] == "error_internal"
+    fake.maintenance()
+    assert result2(fake, custom) == {"status": "error_maintenance"}
+
+
+def test_v2_validate_once(fake):
+    token = parse2(fake)["document_token"]
+    bad = rpc(fake, VALIDATE2, {"document_token": token, "values": {"total": {"content": [1]}}})
+    assert bad["status"] == "error_invalid_validation_format" and "values.total" in bad["status_msg"]
+    assert rpc(fake, VALIDATE2, {"document_token": token, "values": good_values()}) == {"status": "success"}
+    again = rpc(fake, VALIDATE2, {"document_token": token, "values": good_values()})
+    assert again == {"status": "error_already_validated"}
+    assert rpc(fake, VALIDATE2, {"document_token": "nope", "values": {}}) == {
+        "status": "error_document_not_found"}
+    assert fake.validations == {token: good_values()} and fake.documents[token]["validated"]
+    assert [a["status"] for a in fake.validation_attempts] == [
+        "error_invalid_validation_format", "success", "error_already_validated", "error_document_not_found"]
+    assert fake.duplicate_validations == [token] and fake.count(VALIDATE2) == 4
+    assert fake.state()["calls_v2"]["validate_v2"] == 4 and fake.state()["calls"]["validate"] == 0
+
+
+def wait_for_callbacks(fake, timeout=5.0):
+    """True once the fake recorded a webhook callback attempt."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not fake.callbacks and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return bool(fake.callbacks)
+
+
+@pytest.fixture
+def callback_server():
+    """A tiny local HTTP server recording the paths it is POSTed to."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    hits, event = [], threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            hits.append((self.path, self.rfile.read(length)))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            event.set()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", hits, event
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("not_ready_polls", [0, 3])
+def test_v2_webhook_callback(fake, callback_server, not_ready_polls):
+    base, hits, event = callback_server
+    fake.set_not_ready_polls(not_ready_polls)
+    fake.callback_delay = 0.3
+    url = base + "/extract/callback/"
+    token = parse2(fake, webhook_url=url)["document_token"]
+    if not_ready_polls:
+        assert result2(fake, token) == {"status": "processing"}  # the delayed callback has not fired yet
+    assert event.wait(5)
+    assert hits == [("/extract/callback/" + token, b"")]
+    assert result2(fake, token)["status"] == "success"  # ready once the callback fired, polls or not
+    assert wait_for_callbacks(fake) and fake.callbacks == [(base + "/extract/callback/" + token, 200)]
+    assert fake.state()["callbacks"] == [[base + "/extract/callback/" + token, 200]]
+
+
+def test_v2_webhook_unreachable_is_recorded(fake):
+    fake.set_not_ready_polls(0)
+    token = parse2(fake, webhook_url="http://127.0.0.1:9/hook")["document_token"]
+    assert wait_for_callbacks(fake)
+    [(url, outcome)] = fake.callbacks
+    assert url == "http://127.0.0.1:9/hook/" + token and isinstance(outcome, str)
+    assert result2(fake, token)["status"] == "success"

@@ -40,6 +40,10 @@ class IapExtractUnavailable(Exception):
 
 
 class IapExtractClient:
+    """Generation 1: integer document ids, ``status_code``s, batched ``get_results``."""
+
+    routes = ROUTES
+
     def __init__(self, endpoint=DEFAULT_ENDPOINT, transport=None, timeout=DEFAULT_TIMEOUT):
         self.endpoint = (endpoint or DEFAULT_ENDPOINT).rstrip("/")
         self.transport = transport or Transport()
@@ -49,7 +53,7 @@ class IapExtractClient:
 
     def call(self, route, params):
         body = json.dumps({"jsonrpc": "2.0", "method": "call", "params": params, "id": uuid.uuid4().hex})
-        request = Request("POST", self.endpoint + ROUTES[route], body.encode(),
+        request = Request("POST", self.endpoint + self.routes[route], body.encode(),
                           {"Content-Type": "application/json"}, timeout=self.timeout,
                           secrets=(params.get("account_token") or "",))
         exchange = self.last_exchange = self.transport.send(request)
@@ -71,13 +75,65 @@ class IapExtractClient:
         return self.call("parse", {"account_token": account_token, "version": VERSION,
                                    "documents": [document_b64], "user_infos": user_infos})
 
-    def get_results(self, document_ids):
+    def get_results(self, document_ids, account_token=None):  # noqa: ARG002 - generation 1 needs no token
         """``{document id (int): {"status_code", "status_msg", "results"}}`` for every id, in ONE call."""
         result = self.call("get_results", {"version": VERSION, "documents_ids": [int(i) for i in document_ids]})
         return {int(key): value for key, value in result.items()}  # the service's keys are strings
 
     def validate(self, document_id, values):
         return self.call("validate", {"document_id": int(document_id), "values": values})
+
+
+#: generation 2 (public facts): another host, string statuses, a document token, one document per poll
+V2_DEFAULT_ENDPOINT = "https://extract.api.odoo.com"
+V2_VERSION = 123
+V2_ROUTES = {
+    "parse": "/api/extract/invoice/2/parse",
+    "get_results": "/api/extract/invoice/2/get_result",
+    "validate": "/api/extract/invoice/2/validate",
+}
+#: generation 2 statuses mapped onto the generation 1 codes the models handle
+V2_STATUS_CODES = {
+    "success": SUCCESS, "processing": NOT_READY, "error_maintenance": MAINTENANCE,
+    "error_no_credit": NOT_ENOUGH_CREDIT, "error_unsupported_format": UNSUPPORTED_FORMAT,
+    "error_invalid_validation_format": WRONG_VALIDATION_FORMAT,
+}
+
+
+def _v2(result):
+    status = result.get("status") or "error_internal"
+    return dict(result, status_code=V2_STATUS_CODES.get(status, ERROR),
+                status_msg=result.get("status_msg") or status.replace("_", " "))
+
+
+class IapExtractClientV2(IapExtractClient):
+    """Generation 2: ``document_token``s, string statuses (normalised to ``status_code``), a ``webhook_url``
+    the service calls when a result is ready, and one ``get_result`` call per document (its API requires it)."""
+
+    routes = V2_ROUTES
+
+    def parse(self, account_token, document_b64, user_infos, webhook_url=None, dbuuid=None):
+        params = {"account_token": account_token, "version": V2_VERSION, "documents": [document_b64],
+                  "user_infos": user_infos}
+        if webhook_url:
+            params["webhook_url"] = webhook_url
+        if dbuuid:
+            params["dbuuid"] = dbuuid
+        result = _v2(self.call("parse", params))
+        result["document_id"] = result.get("document_token")
+        return result
+
+    def get_results(self, document_tokens, account_token=None):
+        answers = {}
+        for token in document_tokens:
+            params = {"version": V2_VERSION, "document_token": token}
+            if account_token:
+                params["account_token"] = account_token
+            answers[token] = _v2(self.call("get_results", params))
+        return answers
+
+    def validate(self, document_id, values):
+        return _v2(self.call("validate", {"document_token": document_id, "values": values}))
 
 
 def log_request_summary(route, params):

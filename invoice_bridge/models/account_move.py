@@ -36,6 +36,8 @@ class AccountMove(models.Model):
     ib_extract_state = fields.Selection(EXTRACT_STATES, "Extraction", default="no_extract_requested", copy=False,
                                         readonly=True, index=True)
     ib_extract_document_id = fields.Integer("Extract document", copy=False, readonly=True)
+    ib_extract_document_token = fields.Char("Extract document token", copy=False, readonly=True,
+                                            help="Generation 2 of the Extract API identifies documents by token.")
     ib_extract_status_msg = fields.Char("Extraction message", copy=False, readonly=True)
     ib_extract_results = fields.Json(copy=False, readonly=True, help="The last results read (plain values).")
     ib_extract_filled = fields.Json(copy=False, readonly=True, help="What the digitization wrote, per field.")
@@ -323,7 +325,14 @@ class AccountMove(models.Model):
             order="id", limit=1)
 
     def _ib_extract_client(self):
-        return extract.IapExtractClient(self.company_id.ib_extract_endpoint or extract.DEFAULT_ENDPOINT)
+        company = self.company_id
+        if company.ib_extract_generation == "2":
+            return extract.IapExtractClientV2(company.ib_extract_endpoint or extract.V2_DEFAULT_ENDPOINT)
+        return extract.IapExtractClient(company.ib_extract_endpoint or extract.DEFAULT_ENDPOINT)
+
+    def _ib_extract_key(self):
+        """The remote document: its token (generation 2) or its id (generation 1); False when not sent yet."""
+        return self.ib_extract_document_token or self.ib_extract_document_id or False
 
     def _ib_extract_token(self):
         company = self.company_id.sudo()
@@ -339,7 +348,7 @@ class AccountMove(models.Model):
             "channel": "iap_extract", "direction": "outbound", "state": state,
             "company_id": self[:1].company_id.id, "move_id": self.id if len(self) == 1 else False,
             "partner_id": self.partner_id.id if len(self) == 1 else False,
-            "endpoint": client.endpoint + extract.ROUTES[route], "http_method": "POST",
+            "endpoint": client.endpoint + client.routes[route], "http_method": "POST",
             "http_status": exchange.status if exchange else 0,
             "duration_ms": exchange.elapsed_ms if exchange else 0,
             "message": message if count == 1 else f"{message} ({count} documents)",
@@ -386,10 +395,17 @@ class AccountMove(models.Model):
                                  "user_lang": user.lang or "en_US", "user_email": user.email or ""}}
         try:
             token = self._ib_extract_token()
-            result = client.parse(token, params["documents"][0], params["user_infos"])
+            if isinstance(client, extract.IapExtractClientV2):
+                # the service calls this URL when the result is ready: it only triggers the polling cron
+                result = client.parse(token, params["documents"][0], params["user_infos"],
+                                      webhook_url=self.get_base_url() + "/invoice_bridge/iap_extract/webhook",
+                                      dbuuid=self.env["ir.config_parameter"].sudo().get_param("database.uuid"))
+            else:
+                result = client.parse(token, params["documents"][0], params["user_infos"])
         except extract.IapExtractUnavailable as exc:
             # never lost: the polling cron sends it again (document id 0 = not sent yet)
             self.write({"ib_extract_state": "waiting_extraction", "ib_extract_document_id": 0,
+                        "ib_extract_document_token": False,
                         "ib_extract_status_msg": _("The service could not be reached (%s); retried.", exc)})
             self._ib_extract_log(client, "parse", params, str(exc), "retrying")
             return
@@ -400,7 +416,9 @@ class AccountMove(models.Model):
             extract.UNSUPPORTED_FORMAT: ("unsupported_format", _("This file format is not supported.")),
             extract.MAINTENANCE: ("waiting_extraction", _("The service is under maintenance; retried.")),
         }.get(code, ("error_status", result.get("status_msg") or _("An error occurred.")))
-        self.write({"ib_extract_state": state, "ib_extract_document_id": result.get("document_id") or 0,
+        key = result.get("document_id") or False
+        self.write({"ib_extract_state": state, "ib_extract_document_id": key if isinstance(key, int) else 0,
+                    "ib_extract_document_token": key if isinstance(key, str) else False,
                     "ib_extract_status_msg": msg, "ib_extract_results": False, "ib_extract_validation": False,
                     # what the bill holds before the results: values still equal to it are not user edits
                     "ib_extract_filled": {"baseline": {f: self._ib_extract_value(f) for f in EXTRACT_FIELDS}}})
@@ -426,29 +444,31 @@ class AccountMove(models.Model):
 
     def _ib_extract_poll(self):
         """ONE get_results call per endpoint for every pending document; unsent documents are parsed again."""
-        unsent = self.filtered(lambda m: m.ib_extract_state == "waiting_extraction" and not m.ib_extract_document_id)
+        unsent = self.filtered(lambda m: m.ib_extract_state == "waiting_extraction" and not m._ib_extract_key())
         for move in unsent:
             if attachment := move._ib_extract_attachment():
                 move._ib_extract_parse(attachment)
-        pending = self.filtered(lambda m: m.ib_extract_document_id
+        pending = self.filtered(lambda m: m._ib_extract_key()
                                 and m.ib_extract_state in ("waiting_extraction", "extract_not_ready"))
         applied = 0
-        for endpoint, moves in pending.grouped(lambda m: m.company_id.ib_extract_endpoint).items():
+        for _key, moves in pending.grouped(
+                lambda m: (m.company_id.ib_extract_endpoint, m.company_id.ib_extract_generation)).items():
             client = moves[:1]._ib_extract_client()
-            ids = moves.mapped("ib_extract_document_id")
+            ids = [m._ib_extract_key() for m in moves]
             params = {"version": extract.VERSION, "documents_ids": ids}
             try:
-                answers = client.get_results(ids)
+                answers = client.get_results(ids, account_token=moves[:1]._ib_extract_token()
+                                             if isinstance(client, extract.IapExtractClientV2) else None)
             except extract.IapExtractUnavailable as exc:
                 moves._ib_extract_log(client, "get_results", params, str(exc), "retrying", count=len(ids))
                 continue
             moves._ib_extract_log(client, "get_results", params, _("Results fetched"), "success", count=len(ids))
-            not_ready = moves.filtered(lambda m: answers.get(m.ib_extract_document_id, {}).get("status_code")
+            not_ready = moves.filtered(lambda m: answers.get(m._ib_extract_key(), {}).get("status_code")
                                        in extract.RETRY_LATER)
             not_ready.filtered(lambda m: m.ib_extract_state != "extract_not_ready").write(
                 {"ib_extract_state": "extract_not_ready", "ib_extract_status_msg": _("Not ready yet.")})
             for move in moves - not_ready:
-                answer = answers.get(move.ib_extract_document_id) or {}
+                answer = answers.get(move._ib_extract_key()) or {}
                 if answer.get("status_code") == extract.SUCCESS:
                     move._ib_extract_apply(extract.read_results(answer.get("results")))
                     applied += 1
@@ -592,7 +612,7 @@ class AccountMove(models.Model):
 
     # --- validation, once, after posting
     def _ib_extract_mark_to_validate(self):
-        digitized = self.filtered(lambda m: m.ib_extract_state == "done" and m.ib_extract_document_id
+        digitized = self.filtered(lambda m: m.ib_extract_state == "done" and m._ib_extract_key()
                                   and not m.ib_extract_validation)
         if digitized:
             digitized.ib_extract_validation = "to_validate"
@@ -604,9 +624,9 @@ class AccountMove(models.Model):
         for move in self.sudo().search([("ib_extract_validation", "=", "to_validate"), ("state", "=", "posted")]):
             client = move._ib_extract_client()
             values = extract.validation_values(move._ib_extract_final_values())
-            params = {"document_id": move.ib_extract_document_id, "values": values}
+            params = {"document_id": move._ib_extract_key(), "values": values}
             try:
-                result = client.validate(move.ib_extract_document_id, values)
+                result = client.validate(move._ib_extract_key(), values)
             except extract.IapExtractUnavailable as exc:
                 move._ib_extract_log(client, "validate", params, str(exc), "retrying")
                 continue  # not sent: retried by the next run

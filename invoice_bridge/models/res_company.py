@@ -27,3 +27,8 @@ class ResCompany(models.Model):
     ib_extract_line_per_tax = fields.Boolean(
         "Digitize: one line per tax", help="Fill digitized bills with one line per tax (the sum of the lines "
                                            "having it) instead of one line per extracted line.")
+    ib_extract_generation = fields.Selection(
+        [("1", "Generation 1 (iap-extract.odoo.com, version 120)"), ("2", "Generation 2 (extract.api.odoo.com)")],
+        "IAP Extract protocol", default="1", required=True,
+        help="Generation 2 identifies documents by token, is polled one document per call, and calls this "
+             "database back when a result is ready (the endpoint must point at its host).")

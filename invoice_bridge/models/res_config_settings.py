@@ -32,6 +32,7 @@ class ResConfigSettings(models.TransientModel):
                                    groups="base.group_system")
     ib_extract_test_mode = fields.Boolean(related="company_id.ib_extract_test_mode", readonly=False)
     ib_extract_auto = fields.Selection(related="company_id.ib_extract_auto", readonly=False)
+    ib_extract_generation = fields.Selection(related="company_id.ib_extract_generation", readonly=False)
     ib_extract_line_per_tax = fields.Boolean(related="company_id.ib_extract_line_per_tax", readonly=False)
 
     @api.constrains("ib_retry_schedule")

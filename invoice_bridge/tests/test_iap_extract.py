@@ -1,7 +1,8 @@
 import base64
+import time
 from pathlib import Path
 
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
@@ -220,6 +221,44 @@ class TestIapExtract(AccountTestInvoicingCommon):
             {"name": "Desk, Chair", "quantity": 1.0, "price_unit": 200.0, "tax_ids": self.tax21.ids},
         ])
 
+    def test_token_sources(self):
+        """An explicit token, else Odoo's IAP account of the service invoice_ocr; test mode: integration_token."""
+        service = self.env.ref("invoice_bridge.iap_service_invoice_ocr")
+        self.env["iap.account"].create({"service_id": service.id, "account_token": "iap-account-token",
+                                        "company_ids": [self.env.company.id]})
+        self.env.company.ib_extract_token = False
+        self.bill().action_ib_digitize()
+        self.env.company.ib_extract_test_mode = True
+        self.bill().action_ib_digitize()
+        tokens = [params["account_token"] for route, params in self.fake.calls if route.endswith("parse")]
+        self.assertEqual(tokens, ["iap-account-token", "integration_token"])
+
+    def test_generation_2(self):
+        """Document tokens, string statuses, one document per poll, the callback URL, validation once."""
+        self.env.company.ib_extract_generation = "2"
+        # the callback goes nowhere here (the callback controller has its own test): no stray request later
+        self.env["ir.config_parameter"].sudo().set_param("web.base.url", "http://127.0.0.1:9")
+        moves = self.bill() | self.bill()
+        moves.action_ib_digitize()
+        self.assertTrue(all(moves.mapped("ib_extract_document_token")))
+        self.assertEqual(set(moves.mapped("ib_extract_document_id")), {0})
+        route, params = next(c for c in self.fake.calls if c[0] in ("parse_v2", "/api/extract/invoice/2/parse"))
+        self.assertEqual(params["version"], 123)
+        self.assertEqual(params["webhook_url"], "http://127.0.0.1:9/invoice_bridge/iap_extract/webhook")
+        moves.action_ib_extract_refresh()
+        self.assertEqual(self.fake.count("/api/extract/invoice/2/get_result"), 2, "one call per document")
+        deadline = time.monotonic() + 10  # the fake calls the webhook URL asynchronously, then answers success
+        while len(self.fake.callbacks) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        moves.filtered(lambda m: m.ib_extract_state != "done").action_ib_extract_refresh()
+        self.assertEqual(set(moves.mapped("ib_extract_state")), {"done"})
+        self.assertEqual(moves[0].partner_id, self.supplier)
+        moves[0].action_post()
+        self.env["account.move"]._ib_cron_extract_validate()
+        self.env["account.move"]._ib_cron_extract_validate()
+        self.assertEqual(moves[0].ib_extract_validation, "validated")
+        self.assertEqual(list(self.fake.validations), [moves[0].ib_extract_document_token])
+
     def test_multi_company_tokens(self):
         company_b = self.setup_other_company(name="Company B")["company"]
         company_b.write({"ib_extract_endpoint": self.fake.url, "ib_extract_token": "company-b-token"})
@@ -232,3 +271,15 @@ class TestIapExtract(AccountTestInvoicingCommon):
         self.bill().action_ib_digitize()
         tokens = [params["account_token"] for route, params in self.fake.calls if route.endswith("parse")]
         self.assertEqual(tokens, ["company-b-token", "company-a-token"])
+
+
+@tagged("post_install", "-at_install")
+class TestIapExtractCallback(HttpCase):
+
+    def test_callback_only_wakes_the_polling_cron(self):
+        cron = self.env.ref("invoice_bridge.ir_cron_extract_poll")
+        before = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+        response = self.url_open("/invoice_bridge/iap_extract/webhook/some-token", data=b"{}")  # a POST
+        self.assertEqual(response.status_code, 204)
+        self.assertEqual(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), before + 1)
+        self.assertEqual(self.url_open("/invoice_bridge/iap_extract/webhook/x").status_code, 405, "POST only")

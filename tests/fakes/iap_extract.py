@@ -7,6 +7,10 @@ Used by tests, benchmarks and the offline demo. Run standalone with::
     python -m tests.fakes.iap_extract [--port 0] [--not-ready-polls 1] [--credit TOKEN=N ...]
 
 Control endpoints: ``GET /_fake/state``, ``POST /_fake/config``, ``POST /_fake/reset``.
+
+Generation 2 (version 123) lives alongside: ``/api/extract/invoice/2/{parse,get_result,validate}`` with a string
+``result.status`` and a random hex ``document_token``; a parse carrying ``webhook_url`` gets an empty POST to
+``<webhook_url>/<document_token>`` (see :meth:`IapExtractFake.callbacks`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import binascii
 import copy
 import json
 import math
+import secrets
 import sys
 import threading
 import time
@@ -32,7 +37,13 @@ ROUTES = {
     "/iap/invoice_extract/parse": "parse",
     "/iap/invoice_extract/get_results": "get_results",
     "/iap/invoice_extract/validate": "validate",
+    # generation 2
+    "/api/extract/invoice/2/parse": "parse_v2",
+    "/api/extract/invoice/2/get_result": "get_result_v2",
+    "/api/extract/invoice/2/validate": "validate_v2",
 }
+VERSION_V2 = 123
+CALLBACK_DELAY = 0.2  # seconds before the webhook callback when documents are not ready at once
 
 SUCCESS, NOT_READY, ERROR, NO_CREDIT, UNSUPPORTED_FORMAT, MAINTENANCE, WRONG_VALIDATION_FORMAT = (
     0, 1, 2, 3, 6, 9, 12)
@@ -262,6 +273,15 @@ def _status(code: int, message: str | None = None, **extra) -> dict:
     return {"status_code": code, "status_msg": msg, **extra}
 
 
+def _version_message_v2(params: dict) -> str:
+    return f"unsupported version {params.get('version')!r} (this service speaks {VERSION_V2})"
+
+
+def _status_v2(status: str, message: str | None = None) -> dict:
+    """A gen-2 answer: ``{"status": ...}``, with a ``status_msg`` when there is something to say."""
+    return {"status": status} if message is None else {"status": status, "status_msg": message}
+
+
 # --------------------------------------------------------------------------------------------- the fake
 class IapExtractFake(LoopbackServer):
     """Fake IAP Extract service on loopback: documents, credits, polls, validations; failure injection."""
@@ -270,8 +290,11 @@ class IapExtractFake(LoopbackServer):
     thread_name = "iap-extract-fake"
     poll_interval = 0.01  # a prompt stop() keeps test teardown fast
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, not_ready_polls: int = 1):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, not_ready_polls: int = 1,
+                 callback_delay: float = CALLBACK_DELAY):
         super().__init__(host, port)
+        #: gen 2: seconds between a parse's answer and its webhook callback when ``not_ready_polls`` > 0
+        self.callback_delay = float(callback_delay)
         self._lock = threading.RLock()
         self._next_id = FIRST_DOCUMENT_ID
         self._initial_not_ready_polls = int(not_ready_polls)
@@ -293,6 +316,7 @@ class IapExtractFake(LoopbackServer):
             self._requests: list[dict] = []
             self._validations: dict[int, dict] = {}
             self._validation_attempts: list[dict] = []
+            self._callbacks: list[tuple[str, int | str]] = []
 
     # -- configuration -----------------------------------------------------------------------------------
 
@@ -319,7 +343,7 @@ class IapExtractFake(LoopbackServer):
         Values are plain (``{"total": 121.0, "global_taxes": [21.0], "SWIFT_code": {...}, ...}``) and put on
         the documented wire format when answered; a value that is already a feature_result dict is passed
         through as is; a None value leaves the feature out."""
-        key = "default" if document_id == "default" else int(document_id)
+        key = "default" if document_id == "default" else self._key(document_id)
         with self._lock:
             if plain is None:
                 if key == "default":
@@ -330,9 +354,25 @@ class IapExtractFake(LoopbackServer):
                 self._results[key] = copy.deepcopy(dict(plain))
 
     def fail_document(self, document_id: int, status_code: int = ERROR, message: str | None = None) -> None:
-        """Once ready, get_results answers ``status_code`` (2 by default) for this document, not results."""
+        """Once ready, get_results answers ``status_code`` (2 by default) for this document, not results.
+
+        Also takes a gen-2 ``document_token``: get_result then answers ``{"status": "error_internal"}`` (or
+        ``status_code`` itself when it is a gen-2 status string such as ``"error_password_protected"``)."""
         with self._lock:
-            self._failed_documents[int(document_id)] = (int(status_code), message)
+            code = status_code if isinstance(status_code, str) else int(status_code)
+            self._failed_documents[self._key(document_id)] = (code, message)
+
+    def _key(self, document_id):
+        """A gen-1 document id (int, or its digits) or a gen-2 document token (str) as stored."""
+        if isinstance(document_id, str):
+            with self._lock:
+                if document_id in self._documents:
+                    return document_id
+            try:
+                return int(document_id)
+            except ValueError:
+                return document_id
+        return int(document_id)
 
     def maintenance(self, on: bool = True) -> None:
         """Every route answers status_code 9 (get_results: for every requested id)."""
@@ -413,6 +453,12 @@ class IapExtractFake(LoopbackServer):
             return copy.deepcopy(self._documents)
 
     @property
+    def callbacks(self) -> list[tuple[str, int | str]]:
+        """Gen-2 webhook callbacks attempted: (url, HTTP status) or (url, error text)."""
+        with self._lock:
+            return list(self._callbacks)
+
+    @property
     def billed(self) -> dict[str, int]:
         """account token -> credits taken."""
         with self._lock:
@@ -426,7 +472,8 @@ class IapExtractFake(LoopbackServer):
                 if record["params"] is not None:
                     per_route[record["route"]] += 1
             return {
-                "calls": per_route,
+                "calls": {k: v for k, v in per_route.items() if not k.endswith("_v2")},
+                "calls_v2": {k: v for k, v in per_route.items() if k.endswith("_v2")},
                 "malformed": sum(1 for r in self._requests if r["http_status"] == 400),
                 "get_results_batches": [len(r["params"].get("documents_ids") or [])
                                         for r in self._requests
@@ -440,6 +487,7 @@ class IapExtractFake(LoopbackServer):
                 "maintenance": self._maintenance,
                 "not_ready_polls": self._not_ready_polls,
                 "next_document_id": self._next_id,
+                "callbacks": [list(c) for c in self._callbacks],
             }
 
     # -- request handling (handler threads) --------------------------------------------------------------
@@ -497,6 +545,7 @@ class IapExtractFake(LoopbackServer):
             handler.reply_json(400, {"error": error})
         else:
             handler.reply_json(200, {"jsonrpc": "2.0", "id": request["id"], "result": record["result"]})
+            self._after_reply(record)
 
     def _take_delay(self) -> float:
         if not self._delay:
@@ -636,6 +685,145 @@ class IapExtractFake(LoopbackServer):
                 result = _status(SUCCESS)
         attempt["status_code"] = result["status_code"]
         return result
+
+    # -- generation 2 routes (called with self._lock held) ------------------------------------------------
+
+    def _parse_v2(self, params: dict) -> dict:
+        if self._maintenance:
+            return {"status": "error_maintenance"}
+        token = params.get("account_token")
+        if not isinstance(token, str) or not token:
+            return _status_v2("error_internal", "account_token is required")
+        if params.get("version") != VERSION_V2:
+            return _status_v2("error_internal", _version_message_v2(params))
+        documents = params.get("documents")
+        if not isinstance(documents, list) or len(documents) != 1 or not isinstance(documents[0], str):
+            return _status_v2("error_internal", "documents must be a list of one base64 string")
+        user_infos = params.get("user_infos", {})
+        if user_infos is None:
+            user_infos = {}
+        if not isinstance(user_infos, dict):
+            return _status_v2("error_internal", "user_infos must be an object")
+        for key in ("dbuuid", "webhook_url"):
+            if params.get(key) is not None and not isinstance(params[key], str):
+                return _status_v2("error_internal", f"{key} must be a string")
+        try:
+            data = base64.b64decode(documents[0], validate=True)
+        except (binascii.Error, ValueError):
+            return _status_v2("error_internal", "documents[0] is not valid base64")
+        kind = detect_format(data)
+        if kind is None:
+            return {"status": "error_unsupported_format"}
+        test_mode = token == INTEGRATION_TOKEN
+        if not test_mode:
+            left = self._credits.get(token)
+            if left is not None:
+                if left <= 0:
+                    return {"status": "error_no_credit"}
+                self._credits[token] = left - 1
+            self._billed[token] = self._billed.get(token, 0) + 1
+        document_token = secrets.token_hex(16)
+        while document_token in self._documents:  # pragma: no cover - 128 random bits
+            document_token = secrets.token_hex(16)
+        self._documents[document_token] = {
+            "account_token": token,
+            "format": kind,
+            "size": len(data),
+            "user_infos": copy.deepcopy(user_infos),
+            "polls": 0,
+            "test_mode": test_mode,
+            "validated": False,
+            "generation": 2,
+            "dbuuid": params.get("dbuuid"),
+            "webhook_url": params.get("webhook_url") or None,
+            "callback_fired": False,
+        }
+        return {"status": "success", "document_token": document_token}
+
+    def _get_result_v2(self, params: dict) -> dict:
+        if self._maintenance:
+            return {"status": "error_maintenance"}
+        if params.get("version") != VERSION_V2:
+            return _status_v2("error_internal", _version_message_v2(params))
+        document_token = params.get("document_token")
+        if not isinstance(document_token, str):
+            return _status_v2("error_internal", "document_token must be a string (one per call)")
+        account_token = params.get("account_token")
+        if account_token is not None and not isinstance(account_token, str):
+            return _status_v2("error_internal", "account_token must be a string")
+        document = self._documents.get(document_token)
+        if document is None:
+            return {"status": "error_document_not_found"}
+        document["polls"] += 1
+        if document["webhook_url"]:
+            ready = document["callback_fired"]  # with a webhook: ready once the callback went out
+        else:
+            ready = document["polls"] > self._not_ready_polls
+        if not ready:
+            return {"status": "processing"}
+        if document_token in self._failed_documents:
+            code, message = self._failed_documents[document_token]
+            return _status_v2(code if isinstance(code, str) else "error_internal", message)
+        plain = self._results.get(document_token, self._results["default"])
+        return {"status": "success", "results": [to_wire(plain)]}
+
+    def _validate_v2(self, params: dict) -> dict:
+        if self._maintenance:
+            return {"status": "error_maintenance"}
+        document_token = params.get("document_token")
+        values = params.get("values")
+        attempt = {"document_id": document_token, "values": copy.deepcopy(values)}
+        self._validation_attempts.append(attempt)
+        if "version" in params and params["version"] != VERSION_V2:
+            result = _status_v2("error_internal", _version_message_v2(params))
+        elif not isinstance(document_token, str) or document_token not in self._documents:
+            result = {"status": "error_document_not_found"}
+        elif document_token in self._validations:
+            attempt["duplicate"] = True
+            result = {"status": "error_already_validated"}
+        else:
+            try:
+                check_validation_values(values)
+            except _FormatError as exc:
+                result = _status_v2("error_invalid_validation_format", str(exc))
+            else:
+                self._validations[document_token] = copy.deepcopy(values)
+                self._documents[document_token]["validated"] = True
+                result = {"status": "success"}
+        attempt["status"] = result["status"]
+        return result
+
+    def _after_reply(self, record: dict) -> None:
+        """After a gen-2 parse with a ``webhook_url`` was answered: its callback, in a background thread."""
+        result = record["result"]
+        if record["route"] != "parse_v2" or not isinstance(result, dict) or result.get("status") != "success":
+            return
+        document_token = result["document_token"]
+        with self._lock:
+            document = self._documents.get(document_token)
+            if document is None or not document["webhook_url"]:
+                return
+            wait = self.callback_delay if self._not_ready_polls > 0 else 0.0
+        url = document["webhook_url"].rstrip("/") + "/" + document_token
+        threading.Thread(target=self._callback, args=(document, document_token, url, wait), daemon=True,
+                         name="iap-extract-fake-callback").start()
+
+    def _callback(self, document: dict, token: str, url: str, wait: float) -> None:
+        import requests  # only the gen-2 webhook needs it
+
+        if wait:
+            time.sleep(wait)
+        with self._lock:
+            if self._documents.get(token) is not document:
+                return  # reset meanwhile: the document is forgotten
+            document["callback_fired"] = True  # ready before the POST: the receiver may fetch at once
+        try:
+            outcome: int | str = requests.post(url, timeout=5).status_code
+        except Exception as exc:  # noqa: BLE001 - a callback failure must never reach the fake
+            outcome = f"{type(exc).__name__}: {exc}"
+        with self._lock:
+            if self._documents.get(token) is document:
+                self._callbacks.append((url, outcome))
 
     # -- control endpoints -------------------------------------------------------------------------------
 
