@@ -317,11 +317,14 @@ class AccountMove(models.Model):
     # ---------------------------------------------------------------------------- IAP Extract (OCR)
     def _ib_extract_attachment(self):
         self.ensure_one()
+        # BMP is documented for generation 1 only
+        mimetypes = EXTRACT_MIMETYPES if self.company_id.ib_extract_generation != "2" else tuple(
+            m for m in EXTRACT_MIMETYPES if m != "image/bmp")
         main = self.message_main_attachment_id
-        if main and main.mimetype in EXTRACT_MIMETYPES:
+        if main and main.mimetype in mimetypes:
             return main
         return self.env["ir.attachment"].search([
-            ("res_model", "=", self._name), ("res_id", "=", self.id), ("mimetype", "in", EXTRACT_MIMETYPES)],
+            ("res_model", "=", self._name), ("res_id", "=", self.id), ("mimetype", "in", mimetypes)],
             order="id", limit=1)
 
     def _ib_extract_client(self):

@@ -221,6 +221,23 @@ class TestIapExtract(AccountTestInvoicingCommon):
             {"name": "Desk, Chair", "quantity": 1.0, "price_unit": 200.0, "tax_ids": self.tax21.ids},
         ])
 
+    def test_refused_validation_is_not_sent_again(self):
+        move = self.digitize_and_fetch(self.bill())
+        move.action_post()
+        move.ib_extract_document_id = 987654  # a document the service does not know: it refuses (code 2)
+        Move = self.env["account.move"]
+        Move._ib_cron_extract_validate()
+        self.assertEqual(move.ib_extract_validation, "error")
+        Move._ib_cron_extract_validate()
+        self.assertEqual(len(self.fake.validation_attempts), 1, "never sent twice")
+
+    def test_bmp_only_for_generation_1(self):
+        move = self.bill(content=b"BM" + b"\0" * 64, mimetype="image/bmp")
+        self.assertTrue(move.ib_extract_can_digitize)
+        self.env.company.ib_extract_generation = "2"
+        move.invalidate_recordset(["ib_extract_can_digitize"])
+        self.assertFalse(move.ib_extract_can_digitize)
+
     def test_token_sources(self):
         """An explicit token, else Odoo's IAP account of the service invoice_ocr; test mode: integration_token."""
         service = self.env.ref("invoice_bridge.iap_service_invoice_ocr")
