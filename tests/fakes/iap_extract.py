@@ -610,26 +610,36 @@ class IapExtractFake(LoopbackServer):
         kind = detect_format(data)
         if kind is None:
             return _status(UNSUPPORTED_FORMAT)
-        test_mode = token == INTEGRATION_TOKEN
-        if not test_mode:
-            left = self._credits.get(token)
-            if left is not None:
-                if left <= 0:
-                    return _status(NO_CREDIT)
-                self._credits[token] = left - 1
-            self._billed[token] = self._billed.get(token, 0) + 1
+        if not self._charge(token):
+            return _status(NO_CREDIT)
         document_id = self._next_id
         self._next_id += 1
-        self._documents[document_id] = {
+        self._record_document(document_id, token, kind, data, user_infos)
+        return _status(SUCCESS, document_id=document_id)
+
+    def _charge(self, token: str) -> bool:
+        """Take one credit from ``token`` (never from the integration token); False when none is left."""
+        if token == INTEGRATION_TOKEN:
+            return True
+        left = self._credits.get(token)
+        if left is not None:
+            if left <= 0:
+                return False
+            self._credits[token] = left - 1
+        self._billed[token] = self._billed.get(token, 0) + 1
+        return True
+
+    def _record_document(self, key, token: str, kind: str, data: bytes, user_infos: dict, **extra) -> None:
+        self._documents[key] = {
             "account_token": token,
             "format": kind,
             "size": len(data),
             "user_infos": copy.deepcopy(user_infos),
             "polls": 0,
-            "test_mode": test_mode,
+            "test_mode": token == INTEGRATION_TOKEN,
             "validated": False,
+            **extra,
         }
-        return _status(SUCCESS, document_id=document_id)
 
     def _get_results(self, params: dict) -> dict:
         ids = params.get("documents_ids")
@@ -714,30 +724,14 @@ class IapExtractFake(LoopbackServer):
         kind = detect_format(data)
         if kind is None:
             return {"status": "error_unsupported_format"}
-        test_mode = token == INTEGRATION_TOKEN
-        if not test_mode:
-            left = self._credits.get(token)
-            if left is not None:
-                if left <= 0:
-                    return {"status": "error_no_credit"}
-                self._credits[token] = left - 1
-            self._billed[token] = self._billed.get(token, 0) + 1
+        if not self._charge(token):
+            return {"status": "error_no_credit"}
         document_token = secrets.token_hex(16)
         while document_token in self._documents:  # pragma: no cover - 128 random bits
             document_token = secrets.token_hex(16)
-        self._documents[document_token] = {
-            "account_token": token,
-            "format": kind,
-            "size": len(data),
-            "user_infos": copy.deepcopy(user_infos),
-            "polls": 0,
-            "test_mode": test_mode,
-            "validated": False,
-            "generation": 2,
-            "dbuuid": params.get("dbuuid"),
-            "webhook_url": params.get("webhook_url") or None,
-            "callback_fired": False,
-        }
+        self._record_document(document_token, token, kind, data, user_infos, generation=2,
+                              dbuuid=params.get("dbuuid"), webhook_url=params.get("webhook_url") or None,
+                              callback_fired=False)
         return {"status": "success", "document_token": document_token}
 
     def _get_result_v2(self, params: dict) -> dict:
