@@ -273,6 +273,13 @@ def _parse_pytest(text):
     return passed, failed
 
 
+def child_env(pg, odoo_src, py):
+    """The environment of every process we start: the cluster, Odoo, and the repository root on sys.path
+    (the test suites, the benchmarks and the demo import the loopback fakes from tests/fakes/)."""
+    return dict(os.environ, **pg.env(), IB_ODOO_SRC=str(odoo_src), IB_PYTHON=str(py), IB_REPO=str(REPO),
+                PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+
+
 def cmd_setup(args):
     odoo_src = find_odoo()
     py = ensure_venv(odoo_src)
@@ -283,9 +290,7 @@ def cmd_setup(args):
 def cmd_test(args):
     odoo_src, py = cmd_setup(args)
     pg = Postgres("test").start()
-    # the repository root on sys.path: both test suites import the loopback fakes from tests/fakes/
-    env = dict(os.environ, **pg.env(), IB_ODOO_SRC=str(odoo_src), IB_PYTHON=str(py), IB_REPO=str(REPO),
-               PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    env = child_env(pg, odoo_src, py)
     logs = RUN_DIR / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     db = "ib_test"
@@ -336,8 +341,7 @@ def cmd_test(args):
 def cmd_demo(args):
     odoo_src, py = cmd_setup(args)
     pg = Postgres("demo").start()
-    env = dict(os.environ, **pg.env(), IB_ODOO_SRC=str(odoo_src), IB_PYTHON=str(py), IB_REPO=str(REPO),
-               PYTHONPATH=str(REPO))
+    env = child_env(pg, odoo_src, py)
     db = args.db
     children = []
     try:
@@ -393,8 +397,7 @@ def cmd_demo(args):
 def cmd_bench(args):
     odoo_src, py = cmd_setup(args)
     pg = Postgres("bench").start()
-    env = dict(os.environ, **pg.env(), IB_ODOO_SRC=str(odoo_src), IB_PYTHON=str(py), IB_REPO=str(REPO),
-               PYTHONPATH=str(REPO))
+    env = child_env(pg, odoo_src, py)
     db = "ib_bench"
     try:
         pg.drop_db(db)

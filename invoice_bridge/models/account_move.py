@@ -61,8 +61,7 @@ class AccountMove(models.Model):
                 self.env["iap.account"].get_credits_url("invoice_ocr")
 
     def _compute_ib_sync_log_count(self):
-        counts = dict(self.env["invoice_bridge.sync.log"]._read_group(
-            [("move_id", "in", self.ids)], ["move_id"], ["__count"]))
+        counts = self.env["invoice_bridge.sync.log"]._counts_by("move_id", self)
         for move in self:
             move.ib_sync_log_count = counts.get(move, 0)
 

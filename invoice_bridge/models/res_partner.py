@@ -8,8 +8,7 @@ class ResPartner(models.Model):
                                        groups="invoice_bridge.group_invoice_bridge_user")
 
     def _compute_ib_sync_log_count(self):
-        counts = dict(self.env["invoice_bridge.sync.log"]._read_group(
-            [("partner_id", "in", self.ids)], ["partner_id"], ["__count"]))
+        counts = self.env["invoice_bridge.sync.log"]._counts_by("partner_id", self)
         for partner in self:
             partner.ib_sync_log_count = counts.get(partner, 0)
 
