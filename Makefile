@@ -2,7 +2,7 @@
 PYTHON ?= python3
 IBCTL := $(PYTHON) tools/ibctl.py
 
-.PHONY: setup test demo bench
+.PHONY: setup test demo bench lint
 
 setup:  ## virtualenv, Python and Debian dependencies, Odoo's requirements
 	$(IBCTL) setup
@@ -15,3 +15,6 @@ demo:   ## throwaway PostgreSQL + Odoo on http://127.0.0.1:8069 (admin/admin) + 
 
 bench:  ## bench/*.py against a fresh database; prints figures
 	$(IBCTL) bench
+
+lint:   ## ruff over the repository; pylint-odoo (OCA's mandatory checks) + OCA's XML checks on invoice_bridge/
+	$(PYTHON) tools/lint.py

@@ -6,8 +6,8 @@
 1. Posting 200 invoices × 5 lines with an active endpoint vs. with no subscribed endpoint (the bridge's hooks
    find nothing to do), interleaved in chunks in the same run: time ratio (target ≤ 1.10×) and extra queries per
    invoice, at two sizes (target: constant).
-2. Post → receipt latency: a real Odoo server (threaded, two cron threads, Odoo's default) posts invoices through JSON-RPC one
-   after the other; a loopback receiver records when each event arrives (target p95 ≤ 2 s; the seed's
+2. Post → receipt latency: a real Odoo server (threaded, two cron threads, Odoo's default) posts invoices through
+   JSON-RPC one after the other; a loopback receiver records when each event arrives (target p95 ≤ 2 s; the seed's
    polling script: up to 60 s).
 3. Drain throughput of signed webhook messages vs. a raw keep-alive requests.Session loop (target ≥ 100/s and
    ≥ 0.5×).

@@ -6,9 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from ib_lib.iap_extract import (INTEGRATION_TOKEN, NOT_ENOUGH_CREDIT, NOT_READY, SUCCESS, UNSUPPORTED_FORMAT,
-                                IapExtractClient, IapExtractUnavailable, log_request_summary, read_results,
-                                validation_values)
+from ib_lib.iap_extract import (
+    INTEGRATION_TOKEN,
+    NOT_ENOUGH_CREDIT,
+    NOT_READY,
+    SUCCESS,
+    UNSUPPORTED_FORMAT,
+    IapExtractClient,
+    IapExtractUnavailable,
+    log_request_summary,
+    read_results,
+    validation_values,
+)
 
 SAMPLE = Path(__file__).parent / "fakes" / "sample_bill.pdf"
 

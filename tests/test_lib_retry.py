@@ -3,8 +3,14 @@ from email.utils import format_datetime
 
 import pytest
 
-from ib_lib.retry import (DEFAULT_SCHEDULE, MAX_RETRY_AFTER, ScheduleError, delay_after_failure, parse_retry_after,
-                          parse_schedule)
+from ib_lib.retry import (
+    DEFAULT_SCHEDULE,
+    MAX_RETRY_AFTER,
+    ScheduleError,
+    delay_after_failure,
+    parse_retry_after,
+    parse_schedule,
+)
 
 
 def test_default_is_the_standard_webhooks_schedule():

@@ -5,7 +5,6 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from ib_lib import webhook_payloads as payloads
 from ib_lib.webhook_signer import WebhookSigner, generate_secret
-
 from tests import webhook_schema
 
 

@@ -1,4 +1,5 @@
 """Masking of secrets and truncation of bodies before anything reaches the sync log."""
+import contextlib
 import json
 import re
 
@@ -46,10 +47,8 @@ def mask_text(text, secrets=()):
         text = text.decode("utf-8", errors="replace")
     stripped = text.lstrip()
     if stripped[:1] in "{[":
-        try:
+        with contextlib.suppress(ValueError):  # not JSON after all: masked as plain text below
             text = json.dumps(_mask_obj(json.loads(text)), ensure_ascii=False)
-        except ValueError:
-            pass
     for secret in secrets or ():
         if secret and len(secret) >= 4:
             text = text.replace(secret, mask_value(secret))
