@@ -276,8 +276,13 @@ def test_demo_fakes_state_file(tmp_path):
             assert proc.poll() is None, proc.stderr.read()
             assert time.monotonic() < deadline
             time.sleep(0.02)
-        url = json.loads(state.read_text())["webhook_receiver"]
-        assert requests.post(url + "/hook", json={}, timeout=T).status_code == 200
+        published = json.loads(state.read_text())
+        assert requests.post(published["webhook_receiver"] + "/hook", json={}, timeout=T).status_code == 200
+        assert published["easybill"].endswith("/rest/v1") and published["easybill_api_key"] == "demo-easybill-key"
+        headers = {"Authorization": "Bearer demo-easybill-key"}
+        assert requests.get(published["easybill"] + "/customers", headers=headers, timeout=T).status_code == 200
+        base = published["easybill"].removesuffix("/rest/v1")
+        assert requests.get(base + "/_fake/state", timeout=T).json()["rate_limit"] == 60
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=T) == 0
         assert not state.exists()

@@ -3,7 +3,8 @@
     python -m tests.fakes.demo_fakes --state PATH
 
 Serves until SIGINT/SIGTERM, then removes PATH. To add a fake, append a (name, factory) pair to FAKES;
-a factory returns an object with ``start()``, ``stop()`` and ``url``.
+a factory returns an object with ``start()``, ``stop()`` and ``url`` (published as ``name``; a fake with an
+``api_url`` publishes that instead, and one with an ``api_key`` adds it as ``name_api_key``).
 """
 
 from __future__ import annotations
@@ -15,13 +16,23 @@ import os
 import sys
 import tempfile
 
+from tests.fakes.easybill import FakeEasybill
 from tests.fakes.iap_extract import IapExtractFake
 from tests.fakes.webhook_receiver import WebhookReceiver, stop_event_on_signals, wait_until
 
 FAKES = [
     ("webhook_receiver", lambda: WebhookReceiver(secrets=None, port=0)),
     ("iap_extract", lambda: IapExtractFake(port=0)),
+    ("easybill", lambda: FakeEasybill(port=0, api_key="demo-easybill-key", rate_limit=60)),
 ]
+
+
+def state_of(name: str, fake) -> dict:
+    """The state file entries of one started fake."""
+    entries = {name: getattr(fake, "api_url", fake.url)}
+    if getattr(fake, "api_key", None):
+        entries[f"{name}_api_key"] = fake.api_key
+    return entries
 
 
 def write_state(path: str, state: dict) -> None:
@@ -52,7 +63,7 @@ def main(argv=None) -> int:
             fake = factory()
             fake.start()
             started.append((name, fake))
-        write_state(args.state, {name: fake.url for name, fake in started})
+        write_state(args.state, {key: value for name, fake in started for key, value in state_of(name, fake).items()})
         written = True
         wait_until(stop)
     finally:
