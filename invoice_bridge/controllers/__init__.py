@@ -1,1 +1,2 @@
 from . import iap_extract
+from . import import_api

@@ -20,6 +20,8 @@ class Outcome:
     gone: bool = False
     #: what a user should do next (shown in the sync log)
     hint: str = ""
+    #: the answer's body, for channels whose next step depends on it (e.g. an id the API created)
+    body: str = ""
 
 
 def classify_http(exchange, retry_client_errors=True):

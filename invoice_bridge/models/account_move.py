@@ -5,7 +5,7 @@ import uuid
 from datetime import timedelta
 
 from odoo import Command, _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from ..lib import iap_extract as extract
@@ -26,6 +26,13 @@ EXTRACT_STATES = [
 ]
 #: the fields the digitization fills, in the order they are reported
 EXTRACT_FIELDS = ("partner_id", "invoice_date", "invoice_date_due", "ref", "currency_id")
+IMPORT_STATES = [
+    ("waiting_approval", "Waiting approval"),
+    ("review", "Returned to billing"),
+    ("approved", "Approved"),
+    ("void", "Void"),
+]
+IMPORT_EVENTS = ("invoice_created", "invoice_review", "invoice_updated")
 
 
 class AccountMove(models.Model):
@@ -45,6 +52,22 @@ class AccountMove(models.Model):
         [("to_validate", "To send"), ("validated", "Sent"), ("error", "Refused")], "Extract validation",
         copy=False, readonly=True)
     ib_extract_can_digitize = fields.Boolean(compute="_compute_ib_extract_can_digitize")
+    ib_easybill_journal = fields.Boolean(related="journal_id.ib_easybill")
+    # ---- the import API (seed 002 / 003)
+    ib_invoice_no = fields.Char(
+        "External invoice number", copy=False, readonly=True, index=True,
+        help="The importing system's invoice number: unique per company (Odoo's number is set on posting).")
+    ib_import_state = fields.Selection(
+        IMPORT_STATES, "Import status", copy=False, readonly=True, index="btree_not_null", tracking=True)
+    ib_api_key_id = fields.Many2one("invoice_bridge.api.key", "Imported with key", copy=False, readonly=True)
+    ib_created_user_id = fields.Many2one("res.users", "Imported by", copy=False, readonly=True,
+                                         help="The Odoo user whose API key imported it (Bearer).")
+    ib_created_by = fields.Char("Created by (sender)", copy=False, readonly=True)
+    ib_salesman_id = fields.Many2one("invoice_bridge.salesman", "Salesman", copy=False, readonly=True)
+    ib_priority = fields.Char("Priority", copy=False, readonly=True)
+    ib_review_reason = fields.Text("Returned because", copy=False, readonly=True)
+    ib_approved_by_id = fields.Many2one("res.users", "Approved by", copy=False, readonly=True)
+    ib_approved_at = fields.Datetime("Approved on", copy=False, readonly=True)
     ib_extract_credit_url = fields.Char(compute="_compute_ib_extract_credit_url")
 
     def _compute_ib_extract_can_digitize(self):
@@ -69,6 +92,109 @@ class AccountMove(models.Model):
         self.ensure_one()
         return self.env["invoice_bridge.sync.log"]._action_open_for(
             [("move_id", "=", self.id)], _("Sync: %s", self.display_name))
+
+    # ------------------------------------------------------------------------------------ import API
+    @api.constrains("ib_invoice_no", "ib_import_state")
+    def _check_ib_import(self):
+        for move in self:
+            if move.ib_import_state and not move.ib_invoice_no:
+                raise ValidationError(_("An imported invoice needs its external invoice number."))
+
+    def init(self):
+        super().init()
+        # the idempotency key of the import API: one external invoice number per company, in the database
+        self.env.cr.execute("""CREATE UNIQUE INDEX IF NOT EXISTS account_move_ib_invoice_no_uniq
+                               ON account_move (company_id, ib_invoice_no) WHERE ib_invoice_no IS NOT NULL""")
+
+    def _ib_import_data(self):
+        """The invoice as the import API shows it (responses, live stream, webhooks)."""
+        self.ensure_one()
+        lines = self.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+        return {
+            "id": self.id,
+            "invoice_no": self.ib_invoice_no,
+            "number": self.name if self.name and self.name != "/" else None,
+            "status": self.ib_import_state or None,
+            "state": self.state,
+            "type": "in" if self.is_purchase_document(include_receipts=True) else "out",
+            "inv_type": "credit" if self.move_type in ("out_refund", "in_refund") else (
+                "debit" if "debit_origin_id" in self._fields and self.debit_origin_id else "invoice"),
+            "customer": {"code": self.partner_id.ref, "name": self.partner_id.name},
+            "invoice_date": self.invoice_date and self.invoice_date.isoformat(),
+            "due_date": self.invoice_date_due and self.invoice_date_due.isoformat(),
+            "currency": self.currency_id.name,
+            "untaxed_amount": payloads.number(self.amount_untaxed),
+            "tax_amount": payloads.number(self.amount_tax),
+            "total_amount": payloads.number(self.amount_total),
+            "salesman": self.ib_salesman_id.name or None,
+            "priority": self.ib_priority or None,
+            "created_by": self.ib_created_by or None,
+            "review_reason": self.ib_review_reason or None,
+            "items": [{
+                "name": line.name,
+                "item_code": line.product_id.default_code or None,
+                "barcode": line.product_id.barcode or None,
+                "quantity": line.quantity,
+                "mrp": line.price_unit,
+                "discount": line.discount,
+                "batch_no": line.ib_batch_no or None,
+                "taxes": line.tax_ids.mapped("name"),
+                "subtotal": payloads.number(line.price_subtotal),
+            } for line in lines],
+        }
+
+    def _ib_check_reviewable(self):
+        if any(not m.ib_import_state for m in self):
+            raise UserError(_("Only invoices imported through the import API have this review workflow."))
+
+    def action_ib_approve(self):
+        """Approve imported invoices waiting for approval: post them, recording who approved and when."""
+        self._ib_check_reviewable()
+        waiting = self.filtered(lambda m: m.ib_import_state == "waiting_approval" and m.state == "draft")
+        if waiting != self:
+            raise UserError(_("Only invoices waiting for approval can be approved."))
+        waiting.action_post()
+        waiting.write({"ib_import_state": "approved", "ib_approved_by_id": self.env.uid,
+                       "ib_approved_at": fields.Datetime.now()})
+        return True
+
+    def action_ib_return_to_billing(self):
+        self._ib_check_reviewable()
+        return {"type": "ir.actions.act_window", "res_model": "invoice_bridge.return.wizard", "view_mode": "form",
+                "target": "new", "name": _("Return to billing"), "context": {"default_move_ids": self.ids}}
+
+    def _ib_return_to_billing(self, reason):
+        self._ib_check_reviewable()
+        if any(m.state != "draft" or m.ib_import_state != "waiting_approval" for m in self):
+            raise UserError(_("Only draft invoices waiting for approval can be returned to billing."))
+        self.write({"ib_import_state": "review", "ib_review_reason": reason})
+        for move in self:
+            move.message_post(body=_("Returned to billing: %s", reason), author_id=self.env.user.partner_id.id)
+        self.env["invoice_bridge.api.event"]._emit("invoice_review", self)
+
+    def action_ib_void(self):
+        """Void: Odoo's cancel for drafts, a reversal for posted invoices."""
+        self._ib_check_reviewable()
+        drafts = self.filtered(lambda m: m.state == "draft")
+        posted = self.filtered(lambda m: m.state == "posted")
+        drafts.button_cancel()
+        if posted:
+            posted._reverse_moves([{"ref": self.env._("Void of %s", m.name)} for m in posted], cancel=True)
+        (drafts | posted).write({"ib_import_state": "void"})
+        return True
+
+    def action_ib_easybill_export(self):
+        """Export this customer's month (of this invoice's date) to easybill now."""
+        self.ensure_one()
+        if not self.journal_id.ib_easybill or self.move_type not in ("out_invoice", "out_refund"):
+            raise UserError(_("Only customer invoices of a journal invoiced in easybill are exported."))
+        exports = self.env["invoice_bridge.easybill.export"]._export_period(
+            self.company_id, self.date, partners=self.commercial_partner_id)
+        if not exports:
+            raise UserError(_("Nothing left to export: this customer's services of %s are already in easybill "
+                              "(or none match the export settings).", f"{self.date:%m/%Y}"))
+        return {"type": "ir.actions.act_window", "res_model": exports._name, "view_mode": "form",
+                "res_id": exports.id, "target": "current"}
 
     # ---------------------------------------------------------------------------------- event hooks
     def _post(self, soft=True):
@@ -108,8 +234,12 @@ class AccountMove(models.Model):
 
     # ------------------------------------------------------------------------------------- webhooks
     def _ib_emit_webhook(self, event, reason=None, key_suffix=None):
-        """Queue ``event`` for the customer invoices/credit notes of ``self`` to every subscribed endpoint."""
-        moves = self.filtered(lambda m: m.is_sale_document(include_receipts=False))
+        """Queue ``event`` for the customer invoices/credit notes of ``self`` to every subscribed endpoint.
+
+        The import API's events concern vendor bills too.
+        """
+        moves = self.filtered(lambda m: m.is_sale_document(include_receipts=False)
+                              or (event in IMPORT_EVENTS and m.is_invoice()))
         if not moves:
             return self.env["invoice_bridge.outbox"]
         endpoints = self.env["invoice_bridge.webhook.endpoint"]._subscribed(event, moves.company_id)
@@ -150,6 +280,8 @@ class AccountMove(models.Model):
         if event == "new_invoice":
             operations = payloads.new_invoice_operations(
                 self._ib_invoice_data(), self._ib_ledger_data(), company.id)
+        elif event in IMPORT_EVENTS:
+            operations = [{"name": "invoice", "payload": self._ib_import_data()}]
         elif event == "payment_reminder":
             data = self._ib_invoice_data(with_attachments=False)
             operations = payloads.reminder_operations(

@@ -320,6 +320,8 @@ class InvoiceBridgeOutbox(models.Model):
         requests_by_id = self._prepare_requests()
         results, released, paused = [], self.browse(), {}
         now = fields.Datetime.now()
+        targets = self.env["invoice_bridge.outbox.target"]
+        windows = targets._rate_windows({m.target for m in self})
         for msg in self:
             if msg.target in paused or (deadline and time.monotonic() > deadline):
                 released |= msg
@@ -328,11 +330,21 @@ class InvoiceBridgeOutbox(models.Model):
             if isinstance(request, Outcome) or request is None:
                 results.append((msg, request or Outcome(FAIL, "nothing to send"), None))
                 continue
+            window = windows.get(msg.target)
+            if window:
+                wait = window.wait()
+                if wait > 0:  # the target's request budget is spent: hold its messages until a slot frees
+                    paused[msg.target] = now + timedelta(seconds=wait)
+                    released |= msg
+                    continue
+                window.take()
             exchange = transport.send(request)
             outcome = msg._interpret(exchange)
             results.append((msg, outcome, exchange))
             if outcome.result == RETRY and outcome.pause_target is not None:
                 paused[msg.target] = now + timedelta(seconds=max(outcome.pause_target, 1))
+        if windows:
+            targets._save_rate_windows(windows)
         self._record(results, released, paused)
         return len(results)
 
@@ -358,6 +370,24 @@ class InvoiceBridgeOutbox(models.Model):
 
     def _after_attempts_webhook(self, outcomes):
         self.env["invoice_bridge.webhook.endpoint"]._after_attempts(self, outcomes)
+
+    def _prepare_requests_easybill(self):
+        exports = self.env["invoice_bridge.easybill.export"].sudo()
+        prepared = {}
+        for msg in self:
+            export = exports.browse(msg.res_id).exists()
+            prepared[msg.id] = export._request_for(msg) if export else Outcome(FAIL, _("The export was deleted."))
+        return prepared
+
+    def _interpret_easybill(self, exchange):
+        return self.env["invoice_bridge.easybill.export"]._interpret(self, exchange)
+
+    def _after_attempts_easybill(self, outcomes):
+        exports = self.env["invoice_bridge.easybill.export"].sudo()
+        for msg in self:
+            export = exports.browse(msg.res_id).exists()
+            if export:
+                export._on_step_result(msg, outcomes[msg.id])
 
     def _interpret(self, exchange):
         self.ensure_one()
@@ -405,7 +435,7 @@ class InvoiceBridgeOutbox(models.Model):
                           write_date = %(now)s
                     WHERE id IN %(ids)s""", ids=tuple(released.ids), now=now))
         for target, until in paused.items():
-            self.env["invoice_bridge.outbox.target"]._pause(target, until, _("slowed down by the target"))
+            self.env["invoice_bridge.outbox.target"]._pause(target, until, _("slowed down by the target, or its request budget is spent"))
         self.invalidate_model()
         if logs:
             self.env["invoice_bridge.sync.log"]._log(logs)

@@ -35,6 +35,15 @@ class ResConfigSettings(models.TransientModel):
     ib_extract_generation = fields.Selection(related="company_id.ib_extract_generation", readonly=False)
     ib_extract_line_per_tax = fields.Boolean(related="company_id.ib_extract_line_per_tax", readonly=False)
 
+    ib_easybill_enabled = fields.Boolean(related="company_id.ib_easybill_enabled", readonly=False)
+    ib_easybill_url = fields.Char(related="company_id.ib_easybill_url", readonly=False)
+    ib_easybill_api_key = fields.Char(related="company_id.ib_easybill_api_key", readonly=False,
+                                      groups="base.group_system")
+    ib_easybill_rate_limit = fields.Selection(related="company_id.ib_easybill_rate_limit", readonly=False)
+    ib_easybill_line_selection = fields.Selection(related="company_id.ib_easybill_line_selection", readonly=False)
+    ib_easybill_move_state = fields.Selection(related="company_id.ib_easybill_move_state", readonly=False)
+    ib_easybill_auto_finalize = fields.Boolean(related="company_id.ib_easybill_auto_finalize", readonly=False)
+
     @api.constrains("ib_retry_schedule")
     def _check_ib_retry_schedule(self):
         for settings in self:

@@ -4,3 +4,5 @@ from . import test_security
 from . import test_webhook
 from . import test_webhook_pdf
 from . import test_iap_extract
+from . import test_easybill
+from . import test_import_api

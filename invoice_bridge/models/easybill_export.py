@@ -1,0 +1,527 @@
+"""One customer's services of one month, sent to easybill as a CSV file and a draft invoice.
+
+The export is a small state machine driven by the outbox (channel ``easybill``): each API step is one outbox
+message, queued when the previous step succeeded, so a failure resumes at the failed step. The results of the
+steps (easybill customer id, document id, attachment id) are stored here; a step whose answer got lost (a
+timeout or a 5xx after a create) looks up what it may have created before creating it again.
+"""
+import base64
+import calendar
+import logging
+from datetime import timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..lib.easybill_client import DEFAULT_BASE_URL, EasybillClient, error_message, first_item_id, parse_id
+from ..lib.easybill_csv import CsvCustomer, CsvPosition, CsvValidationError, build_csv, validate_csv
+from ..lib.outcome import FAIL, RETRY, SUCCESS, Outcome, classify_http
+
+_logger = logging.getLogger(__name__)
+
+DEFAULT_TZ = "Europe/Berlin"  # easybill's own time zone
+
+STATES = [
+    ("draft", "Prepared"),
+    ("sending", "Sending"),
+    ("done", "Sent"),
+    ("failed", "Failed"),
+    ("cancelled", "Cancelled"),
+]
+#: the API steps, in order; ``customer_create`` only runs when ``customer_find`` found nothing
+STEPS = [
+    ("customer_find", "Find the customer"),
+    ("customer_create", "Create the customer"),
+    ("document_create", "Create the draft invoice"),
+    ("attachment_upload", "Upload the CSV"),
+    ("attachment_link", "Attach the CSV to the invoice"),
+    ("document_finalize", "Finalise the invoice"),
+    ("done", "Done"),
+]
+#: create steps whose answer may be lost after the object was created: look it up before creating again
+UNCERTAIN_LOOKUP = {"customer_create", "document_create"}
+#: requests one export may queue at most (a normal run needs 3 to 6; lookups after lost answers add some)
+MAX_STEPS = 20
+
+
+def month_bounds(day):
+    """First and last day of the month of ``day``."""
+    first = day.replace(day=1)
+    return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
+
+
+def previous_month(day):
+    return month_bounds(day.replace(day=1) - timedelta(days=1))[0]
+
+
+class InvoiceBridgeEasybillExport(models.Model):
+    _name = "invoice_bridge.easybill.export"
+    _description = "Invoice Bridge easybill Export"
+    _inherit = ["mail.thread"]
+    _order = "period_start desc, id desc"
+
+    name = fields.Char(compute="_compute_name", store=True)
+    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True,
+                                 default=lambda self: self.env.company)
+    partner_id = fields.Many2one("res.partner", "Customer", required=True, index=True, readonly=True,
+                                 ondelete="restrict")
+    period_start = fields.Date("Month", required=True, readonly=True)
+    period_end = fields.Date(required=True, readonly=True)
+    supplement = fields.Integer(readonly=True, help="0 for a month's first export; 1, 2... for later ones "
+                                                    "carrying services recorded after it.")
+    state = fields.Selection(STATES, required=True, default="draft", index=True, readonly=True, tracking=True)
+    step = fields.Selection(STEPS, default="customer_find", readonly=True, tracking=True)
+    uncertain_step = fields.Char(readonly=True, copy=False,
+                                 help="A create step whose answer got lost: look up before creating again.")
+    line_ids = fields.One2many("invoice_bridge.easybill.export.line", "export_id", string="Services",
+                               readonly=True)
+    line_count = fields.Integer(compute="_compute_totals", store=True)
+    amount_net = fields.Monetary("Net total", compute="_compute_totals", store=True)
+    currency_id = fields.Many2one("res.currency", related="company_id.currency_id")
+    customer_number = fields.Char("easybill customer number", readonly=True)
+    easybill_customer_id = fields.Char("easybill customer id", readonly=True, copy=False)
+    easybill_document_id = fields.Char("easybill document id", readonly=True, copy=False)
+    easybill_attachment_id = fields.Char("easybill attachment id", readonly=True, copy=False)
+    attachment_linked = fields.Boolean("CSV attached in easybill", readonly=True, copy=False)
+    finalized = fields.Boolean("Finalised in easybill", readonly=True, copy=False)
+    csv_attachment_id = fields.Many2one("ir.attachment", "CSV", readonly=True, copy=False)
+    csv_errors = fields.Text("CSV errors", readonly=True, copy=False)
+    last_error = fields.Text(readonly=True, copy=False)
+    outbox_ids = fields.One2many("invoice_bridge.outbox", "res_id", domain=[("res_model", "=", _name)],
+                                 string="Requests", readonly=True)
+    sync_log_ids = fields.One2many("invoice_bridge.sync.log", "res_id", domain=[("res_model", "=", _name)],
+                                   string="Sync Log", readonly=True)
+    sync_log_count = fields.Integer("Sync", compute="_compute_sync_log_count")
+    step_seq = fields.Integer(readonly=True, copy=False, help="Number of steps queued (idempotency keys).")
+
+    _sql_constraints = [
+        ("period_uniq", "unique(company_id, partner_id, period_start, supplement)",
+         "This month was already exported for this customer."),
+    ]
+
+    @api.depends("partner_id", "period_start", "supplement")
+    def _compute_name(self):
+        for export in self:
+            month = export.period_start.strftime("%Y-%m") if export.period_start else "?"
+            suffix = f"-{export.supplement}" if export.supplement else ""
+            export.name = f"{month}{suffix} {export.partner_id.display_name or ''}".strip()
+
+    @api.depends("line_ids.subtotal")
+    def _compute_totals(self):
+        for export in self:
+            export.line_count = len(export.line_ids)
+            export.amount_net = sum(export.line_ids.mapped("subtotal"))
+
+    def _compute_sync_log_count(self):
+        counts = dict(self.env["invoice_bridge.sync.log"]._read_group(
+            [("res_model", "=", self._name), ("res_id", "in", self.ids)], ["res_id"], ["__count"]))
+        for export in self:
+            export.sync_log_count = counts.get(export.id, 0)
+
+    # ------------------------------------------------------------------------------------- selection
+    @api.model
+    def _company_tz(self, company):
+        return ZoneInfo(company.partner_id.tz or DEFAULT_TZ)
+
+    @api.model
+    def _local_today(self, company, now=None):
+        now = now or fields.Datetime.now()
+        return now.replace(tzinfo=ZoneInfo("UTC")).astimezone(self._company_tz(company)).date()
+
+    @api.model
+    def _candidate_lines(self, company, period_start, partners=None):
+        """``{commercial partner id: [move line ids]}``: not yet exported service lines of the month (one query)."""
+        period_start, period_end = month_bounds(period_start)
+        move_state = company.ib_easybill_move_state or "draft"
+        only_services = company.ib_easybill_line_selection == "services"
+        self.env.flush_all()
+        self.env.cr.execute(SQL(
+            """SELECT m.commercial_partner_id, array_agg(l.id ORDER BY m.date, m.id, l.sequence, l.id)
+                 FROM account_move_line l
+                 JOIN account_move m ON m.id = l.move_id
+                 JOIN account_journal j ON j.id = m.journal_id
+                 LEFT JOIN product_product pp ON pp.id = l.product_id
+                 LEFT JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                WHERE j.ib_easybill AND m.company_id = %(company)s
+                  AND m.move_type IN ('out_invoice', 'out_refund') AND m.state = %(state)s
+                  AND l.display_type = 'product' AND m.date BETWEEN %(start)s AND %(end)s
+                  AND (NOT %(only_services)s OR pt.type = 'service' OR pt.ib_cancellation_fee)
+                  AND (%(partners)s IS NULL OR m.commercial_partner_id = ANY(%(partners)s))
+                  AND NOT EXISTS (SELECT 1 FROM invoice_bridge_easybill_export_line x WHERE x.move_line_id = l.id)
+                GROUP BY m.commercial_partner_id""",
+            company=company.id, state=move_state, start=period_start, end=period_end, only_services=only_services,
+            partners=partners.commercial_partner_id.ids if partners else None))
+        return dict(self.env.cr.fetchall())
+
+    # ---------------------------------------------------------------------------------------- creation
+    @api.model
+    def _line_snapshots(self, line_ids):
+        """``{line id: export line values}`` for the CSV and the API (a constant number of queries)."""
+        lines = self.env["account.move.line"].browse(line_ids)
+        lines.fetch(["move_id", "product_id", "name", "quantity", "price_unit", "discount", "price_subtotal",
+                     "product_uom_id", "tax_ids"])
+        lines.move_id.fetch(["move_type"])
+        lines.product_id.fetch(["default_code", "product_tmpl_id"])
+        lines.product_id.product_tmpl_id.fetch(["ib_cancellation_fee", "name"])
+        lines.product_uom_id.fetch(["name"])
+        lines.tax_ids.fetch(["amount", "amount_type", "price_include"])
+        snapshots = {}
+        for line in lines:
+            sign = -1 if line.move_id.move_type == "out_refund" else 1
+            quantity = line.quantity or 1.0
+            # the net unit price after discount: easybill receives one net price per position
+            unit_net = line.price_subtotal / quantity if line.quantity else line.price_subtotal
+            vat = sum(t.amount for t in line.tax_ids if t.amount_type == "percent")
+            product = line.product_id
+            snapshots[line.id] = {
+                "move_line_id": line.id,
+                "position_type": "cancellation_fee" if product.product_tmpl_id.ib_cancellation_fee else "service",
+                "item_number": product.default_code or "",
+                "description": (line.name or product.product_tmpl_id.name or "").strip(),
+                "quantity": sign * quantity,
+                "unit": line.product_uom_id.name or "",
+                "price_unit": unit_net,
+                "vat_percent": vat,
+                "subtotal": sign * line.price_subtotal,
+            }
+        return snapshots
+
+    @api.model
+    def _export_period(self, company, period_start, partners=None, send=True):
+        """Create (and start sending) the exports of one month: one per customer with unexported services."""
+        period_start, period_end = month_bounds(period_start)
+        candidates = self._candidate_lines(company, period_start, partners)
+        if not candidates:
+            return self.browse()
+        snapshots = self._line_snapshots([lid for ids in candidates.values() for lid in ids])
+        self.env.cr.execute(SQL(
+            """SELECT partner_id, max(supplement) FROM invoice_bridge_easybill_export
+                WHERE company_id = %s AND period_start = %s AND partner_id = ANY(%s) GROUP BY partner_id""",
+            company.id, period_start, list(candidates)))
+        previous = dict(self.env.cr.fetchall())
+        exports = self.sudo().with_company(company).create([{
+            "company_id": company.id,
+            "partner_id": partner_id,
+            "period_start": period_start,
+            "period_end": period_end,
+            "supplement": previous[partner_id] + 1 if partner_id in previous else 0,
+            "line_ids": [fields.Command.create(snapshots[lid]) for lid in line_ids],
+        } for partner_id, line_ids in candidates.items()])
+        exports._assign_customer_numbers()
+        exports._build_csv_files()
+        if send:
+            exports.filtered(lambda e: e.state == "draft")._start()
+        return exports.with_env(self.env)
+
+    def _assign_customer_numbers(self):
+        """The partner's reference, else a generated number written back to the partner."""
+        sequence = self.env["ir.sequence"].sudo()
+        for export in self:
+            partner = export.partner_id
+            if not partner.ref:
+                partner.sudo().ref = sequence.next_by_code("invoice_bridge.easybill.customer") or f"OD{partner.id}"
+            export.customer_number = partner.ref
+
+    def _csv_customer(self):
+        partner = self.partner_id
+        is_company = partner.is_company or not partner.parent_id and bool(partner.vat)
+        names = (partner.name or "").rsplit(" ", 1)
+        return CsvCustomer(
+            number=self.customer_number,
+            company_name=partner.name if is_company else "",
+            first_name="" if is_company or len(names) < 2 else names[0],
+            last_name="" if is_company else names[-1],
+            street=", ".join(p for p in (partner.street, partner.street2) if p),
+            zip_code=partner.zip or "",
+            city=partner.city or "",
+            country=partner.country_id.code or "",
+            vat_id=partner.vat or "",
+            email=(partner.email or "").split(",")[0].strip(),
+        )
+
+    def _csv_positions(self):
+        positions = []
+        for line in self.line_ids:
+            quantity, price = line.quantity, line.price_unit
+            if price < 0:  # a negative line (discount, correction): easybill wants a positive price
+                quantity, price = -quantity, -price
+            # whole cents in both the CSV and the API (easybill's integer cents), so both show the same totals
+            positions.append(CsvPosition(
+                position_type=line.position_type, item_number=line.item_number or "",
+                description=line.description, quantity=Decimal(repr(round(quantity, 4))), unit=line.unit or "",
+                net_unit_price=Decimal(repr(round(price, 2))), vat_percent=Decimal(repr(round(line.vat_percent, 2))),
+            ))
+        return positions
+
+    def _document_date(self):
+        return self.period_end
+
+    def _build_csv_files(self):
+        """Build, validate and attach each export's CSV; an invalid CSV stops that export (nothing is sent)."""
+        attachments = []
+        for export in self:
+            try:
+                data = build_csv(export._csv_customer(), export._document_date(), export.period_start,
+                                 export.period_end, export._csv_positions())
+                errors = validate_csv(data)  # the file as written, read back: what easybill's import will see
+            except CsvValidationError as exc:
+                errors = exc.errors
+            if errors:
+                export.write({"state": "failed", "csv_errors": "\n".join(errors),
+                              "last_error": _("The CSV is invalid; nothing was sent.")})
+                export._log_local_failure(_("Invalid CSV: %s", "; ".join(errors[:5])),
+                                          _("Fix the customer or the service lines, then press Retry."))
+                continue
+            attachments.append({
+                "name": export._csv_file_name(), "raw": data, "mimetype": "text/csv",
+                "res_model": self._name, "res_id": export.id, "company_id": export.company_id.id,
+            })
+        created = self.env["ir.attachment"].sudo().create(attachments) if attachments else []
+        for attachment in created:
+            self.browse(attachment.res_id).csv_attachment_id = attachment
+
+    def _csv_file_name(self):
+        suffix = f"_{self.supplement}" if self.supplement else ""
+        number = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.customer_number or "")
+        return f"easybill_{number}_{self.period_start:%Y-%m}{suffix}.csv"
+
+    def _document_title(self):
+        supplement = _(" (supplement %s)", self.supplement) if self.supplement else ""
+        return _("Services %(month)s%(supplement)s · Odoo export %(id)s", month=f"{self.period_start:%m/%Y}",
+                 supplement=supplement, id=self.id)
+
+    # -------------------------------------------------------------------------------------------- flow
+    def _start(self):
+        for export in self:
+            stored = export.partner_id.with_company(export.company_id).ib_easybill_customer_id
+            if stored and not export.easybill_customer_id:
+                export.easybill_customer_id = stored
+            export.write({"state": "sending", "step": export._pending_step(), "last_error": False})
+            export._queue_step()
+
+    def _pending_step(self):
+        """The first step whose result is not stored yet (``customer_create`` is queued by ``customer_find``)."""
+        if not self.easybill_customer_id:
+            return "customer_find"
+        if not self.easybill_document_id:
+            return "document_create"
+        if not self.easybill_attachment_id:
+            return "attachment_upload"
+        if not self.attachment_linked:
+            return "attachment_link"
+        if self.company_id.ib_easybill_auto_finalize and not self.finalized:
+            return "document_finalize"
+        return "done"
+
+    def _target(self):
+        return f"easybill:{self.company_id.id}"
+
+    def _queue_step(self):
+        """Queue the request of the current step (one outbox message), or close the export when done."""
+        self.ensure_one()
+        if self.step == "done":
+            self.write({"state": "done", "last_error": False})
+            self.message_post(body=Markup("%s<br/>%s") % (
+                _("Sent to easybill: draft invoice %s with the CSV attached.", self.easybill_document_id),
+                _("Review and finalise it in easybill.")), subtype_xmlid="mail.mt_note")
+            return
+        if self.step_seq >= MAX_STEPS:
+            self.write({"state": "failed", "last_error": _("Gave up after %s requests.", MAX_STEPS)})
+            return
+        self.step_seq += 1
+        company = self.company_id
+        self.env["invoice_bridge.outbox.target"].sudo()._set_rate_limit(
+            self._target(), int(company.ib_easybill_rate_limit or 10))
+        self.env["invoice_bridge.outbox"]._enqueue({
+            "channel": "easybill",
+            "company_id": company.id,
+            "target": self._target(),
+            # one request at a time per company: the steps run in order and the rate budget is never raced
+            "ordering_key": self._target(),
+            "url": (company.ib_easybill_url or DEFAULT_BASE_URL).rstrip("/"),
+            "method": dict(self._step_methods())[self.step],
+            "idempotency_key": f"easybill:{self.id}:{self.step_seq}",
+            "event_type": self.step,
+            "res_model": self._name,
+            "res_id": self.id,
+            "partner_id": self.partner_id.id,
+        }, check_existing=False)
+
+    @api.model
+    def _step_methods(self):
+        return [("customer_find", "GET"), ("customer_create", "POST"), ("document_create", "POST"),
+                ("attachment_upload", "POST"), ("attachment_link", "PUT"), ("document_finalize", "PUT")]
+
+    def _client(self):
+        company = self.company_id.sudo()
+        key = company.ib_easybill_api_key
+        if not key:
+            return None
+        return EasybillClient(company.ib_easybill_url or DEFAULT_BASE_URL, key)
+
+    def _request_for(self, msg):
+        """The HTTP request of ``msg``'s step, built from what earlier steps stored (or an Outcome)."""
+        self.ensure_one()
+        client = self._client()
+        if client is None:
+            return Outcome(FAIL, _("No easybill API key is configured for %s.", self.company_id.name),
+                           hint=_("Set the API key in Settings ▸ Invoice Bridge ▸ easybill, then retry."))
+        step, customer = msg.event_type, self._csv_customer()
+        lookup = step in UNCERTAIN_LOOKUP and self.uncertain_step == step
+        if step == "customer_find" or (lookup and step == "customer_create"):
+            return client.find_customer(self.customer_number)
+        if step == "customer_create":
+            return client.create_customer(customer)
+        if lookup and step == "document_create":
+            return client.find_documents(self.easybill_customer_id, self._document_title())
+        if step == "document_create":
+            return client.create_document(
+                int(self.easybill_customer_id), self._document_date(), (self.period_start, self.period_end),
+                self._document_title(), self._csv_positions())
+        if step == "attachment_upload":
+            return client.upload_attachment(self.csv_attachment_id.name, base64.b64decode(self.csv_attachment_id.datas))
+        if step == "attachment_link":
+            return client.link_attachment(int(self.easybill_attachment_id), int(self.easybill_document_id))
+        if step == "document_finalize":
+            return client.finalize_document(int(self.easybill_document_id))
+        return Outcome(FAIL, _("Unknown easybill step %s", step))
+
+    @api.model
+    def _interpret(self, msg, exchange):
+        """easybill's answers: 429 and 5xx are retried (429 pauses the company's requests), other 4xx fail."""
+        outcome = classify_http(exchange, retry_client_errors=False)
+        if outcome.result == FAIL and exchange.status:
+            outcome.message = f"HTTP {exchange.status}: {error_message(exchange.status, exchange.body)}"
+            outcome.hint = _("easybill refused the request: correct the customer or the services (or the API "
+                             "key in the settings), then press Retry on the export.")
+        elif outcome.result == SUCCESS:
+            outcome.message = f"HTTP {exchange.status} {msg.event_type}"
+            outcome.body = exchange.body
+        return outcome
+
+    def _on_step_result(self, msg, outcome):
+        """Store the step's result and queue the next step (or record the failure)."""
+        self.ensure_one()
+        step = msg.event_type
+        if outcome.result == FAIL or msg.state in ("dead", "failed"):
+            self.write({"state": "failed", "last_error": msg.last_error or outcome.message})
+            return
+        if outcome.result == RETRY:
+            # a create whose answer got lost may have created the object: the next attempt looks it up first
+            lost = not msg.last_http_status or msg.last_http_status >= 500
+            if step in UNCERTAIN_LOOKUP and lost and self.uncertain_step != step:
+                self.uncertain_step = step
+            return
+        body = outcome.body or ""
+        was_lookup = self.uncertain_step == step
+        self.uncertain_step = False
+        if step == "customer_find" or (was_lookup and step == "customer_create"):
+            found = first_item_id(body)
+            if found is None:
+                self.step = "customer_create"
+                self._queue_step()
+                return
+            self._store_customer(found)
+        elif step == "customer_create":
+            self._store_customer(parse_id(body))
+        elif step == "document_create":
+            found = first_item_id(body) if was_lookup else parse_id(body)
+            if found is None:  # the lookup found nothing: the lost answer created nothing, create it now
+                self._queue_step()
+                return
+            self.easybill_document_id = str(found)
+        elif step == "attachment_upload":
+            self.easybill_attachment_id = str(parse_id(body))
+        elif step == "attachment_link":
+            self.attachment_linked = True
+        elif step == "document_finalize":
+            self.finalized = True
+        self.step = self._pending_step()
+        self._queue_step()
+
+    def _store_customer(self, customer_id):
+        self.easybill_customer_id = str(customer_id)
+        self.partner_id.sudo().with_company(self.company_id).ib_easybill_customer_id = str(customer_id)
+
+    def _log_local_failure(self, message, hint):
+        self.env["invoice_bridge.sync.log"]._log({
+            "channel": "easybill", "direction": "outbound", "state": "failed", "company_id": self.company_id.id,
+            "partner_id": self.partner_id.id, "res_model": self._name, "res_id": self.id,
+            "message": message, "hint": hint,
+        })
+        self.message_post(body=message, subtype_xmlid="mail.mt_note")
+
+    # ------------------------------------------------------------------------------------------- cron
+    @api.model
+    def _cron_monthly_export(self, now=None):
+        """On the 1st (company time zone), export the previous month of every company using easybill."""
+        companies = self.env["res.company"].sudo().search([("ib_easybill_enabled", "=", True)])
+        for company in companies:
+            today = self._local_today(company, now)
+            period = previous_month(today)
+            if company.ib_easybill_last_period and company.ib_easybill_last_period >= period:
+                continue
+            exports = self.with_company(company)._export_period(company, period)
+            company.ib_easybill_last_period = period
+            _logger.info("invoice_bridge: easybill export of %s for %s: %d customer(s)", period, company.name,
+                         len(exports))
+
+    # ---------------------------------------------------------------------------------------- actions
+    def action_retry(self):
+        """Retry a failed export from its failed step (rebuilding the CSV if it was invalid)."""
+        for export in self.filtered(lambda e: e.state == "failed"):
+            if not export.csv_attachment_id:
+                export.write({"state": "draft", "csv_errors": False})
+                export._build_csv_files()
+                if export.state == "draft":
+                    export._start()
+                continue
+            failed = export.outbox_ids.filtered(lambda m: m.state in ("failed", "dead"))
+            export.write({"state": "sending", "last_error": False})
+            if failed:
+                failed.sorted("id")[-1:].action_retry()
+            else:
+                export._queue_step()
+        return True
+
+    def action_cancel(self):
+        self.filtered(lambda e: e.state in ("draft", "failed")).write({"state": "cancelled"})
+        return True
+
+    def action_open_sync_log(self):
+        self.ensure_one()
+        return self.env["invoice_bridge.sync.log"]._action_open_for(
+            [("res_model", "=", self._name), ("res_id", "=", self.id)], _("Sync: %s", self.display_name))
+
+    def action_download_csv(self):
+        self.ensure_one()
+        if not self.csv_attachment_id:
+            raise UserError(_("This export has no CSV file."))
+        return {"type": "ir.actions.act_url", "target": "self",
+                "url": f"/web/content/{self.csv_attachment_id.id}?download=true"}
+
+    @api.model
+    def _preview_csv(self, company, partner, period_start):
+        """The CSV the next export of ``partner`` for that month would carry (nothing is created)."""
+        candidates = self._candidate_lines(company, period_start, partner)
+        line_ids = candidates.get(partner.commercial_partner_id.id)
+        if not line_ids:
+            return ""
+        snapshots = self._line_snapshots(line_ids)
+        export = self.new({"company_id": company.id, "partner_id": partner.commercial_partner_id.id,
+                           "period_start": month_bounds(period_start)[0],
+                           "period_end": month_bounds(period_start)[1],
+                           "customer_number": partner.commercial_partner_id.ref or _("(generated on export)"),
+                           "line_ids": [fields.Command.create(snapshots[lid]) for lid in line_ids]})
+        try:
+            data = build_csv(export._csv_customer(), export._document_date(), export.period_start,
+                             export.period_end, export._csv_positions())
+        except CsvValidationError as exc:
+            return _("The CSV would be invalid, nothing would be sent:\n%s", "\n".join(exc.errors))
+        return data.decode("utf-8-sig")
+

@@ -1,0 +1,27 @@
+from odoo import api, fields, models
+
+
+class InvoiceBridgeSalesman(models.Model):
+    """A salesman named by an importing system who is not an Odoo user (never turned into a login)."""
+
+    _name = "invoice_bridge.salesman"
+    _description = "Invoice Bridge Salesman"
+    _order = "name"
+
+    name = fields.Char(required=True, index=True)
+    company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
+    user_id = fields.Many2one("res.users", "Odoo user", help="Set when the name matches an Odoo user.")
+    active = fields.Boolean(default=True)
+
+    _sql_constraints = [("name_company_uniq", "unique(company_id, name)", "This salesman already exists.")]
+
+    @api.model
+    def _find_or_create(self, name, company):
+        """The Odoo user named ``name`` (by name or login) in ``company``, else a salesman record."""
+        users = self.env["res.users"].sudo().search(
+            ["|", ("name", "=ilike", name), ("login", "=ilike", name), ("share", "=", False),
+             ("company_ids", "in", company.id)], limit=1)
+        salesman = self.sudo().search([("company_id", "=", company.id), ("name", "=ilike", name)], limit=1)
+        if not salesman:
+            salesman = self.sudo().create({"name": name, "company_id": company.id, "user_id": users.id})
+        return salesman, users
