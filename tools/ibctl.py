@@ -289,7 +289,7 @@ def cmd_setup(args):
 
 def cmd_test(args):
     odoo_src, py = cmd_setup(args)
-    pg = Postgres("test").start()
+    pg = Postgres(os.environ.get("IB_PG_NAME", "test")).start()
     env = child_env(pg, odoo_src, py)
     logs = RUN_DIR / "logs"
     logs.mkdir(parents=True, exist_ok=True)
