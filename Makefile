@@ -2,12 +2,12 @@
 PYTHON ?= python3
 IBCTL := $(PYTHON) tools/ibctl.py
 
-.PHONY: setup test demo bench lint
+.PHONY: setup test demo bench lint pot
 
 setup:  ## virtualenv, Python and Debian dependencies, Odoo's requirements
 	$(IBCTL) setup
 
-test:   ## Odoo's test runner on a fresh database, then pytest tests/; last line "N passed, N failed"
+test: lint  ## lint, then Odoo's test runner on a fresh database, then pytest tests/; last line "N passed, N failed"
 	$(IBCTL) test
 
 demo:   ## throwaway PostgreSQL + Odoo on http://127.0.0.1:8069 (admin/admin) + offline fakes; Ctrl-C stops all
@@ -18,3 +18,6 @@ bench:  ## bench/*.py against a fresh database; prints figures
 
 lint:   ## ruff over the repository; pylint-odoo (OCA's mandatory checks) + OCA's XML checks on invoice_bridge/
 	$(PYTHON) tools/lint.py
+
+pot:    ## regenerate invoice_bridge/i18n/invoice_bridge.pot (checked by the tests)
+	$(IBCTL) pot

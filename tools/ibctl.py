@@ -226,9 +226,9 @@ class Postgres:
 def odoo_cmd(py, odoo_src, pg, db, *extra, command=None):
     """odoo-bin with this repository on the addons path; ``command`` (e.g. "shell") must come first."""
     addons = ",".join([str(odoo_src / "addons"), str(odoo_src / "odoo" / "addons"), str(REPO)])
-    return [py, odoo_src / "odoo-bin", *([command] if command else []), "--addons-path", addons, "--db_host", pg.socket_dir,
-            "--db_port", str(pg.port), "--db_user", PG_DB_USER, "-d", db, "--db-filter", f"^{db}$",
-            *extra]
+    return [py, odoo_src / "odoo-bin", *([command] if command else []), "--addons-path", addons,
+            "--db_host", pg.socket_dir, "--db_port", str(pg.port), "--db_user", PG_DB_USER, "-d", db,
+            "--db-filter", f"^{db}$", *extra]
 
 
 def free_port():
@@ -394,20 +394,55 @@ def cmd_demo(args):
     return 0
 
 
+def install_fresh(py, odoo_src, pg, db, env):
+    """A new database ``db`` with the addon installed (no demo data, no tests)."""
+    pg.drop_db(db)
+    run(odoo_cmd(py, odoo_src, pg, db, "-i", ADDON, "--stop-after-init", "--without-demo=all",
+                 "--max-cron-threads=0", "--http-port", str(free_port()), "--log-level=warn"), env=env)
+
+
 def cmd_bench(args):
     odoo_src, py = cmd_setup(args)
     pg = Postgres("bench").start()
     env = child_env(pg, odoo_src, py)
     db = "ib_bench"
     try:
-        pg.drop_db(db)
-        run(odoo_cmd(py, odoo_src, pg, db, "-i", ADDON, "--stop-after-init", "--without-demo=all",
-                     "--max-cron-threads=0", "--http-port", str(free_port()), "--log-level=warn"), env=env)
+        install_fresh(py, odoo_src, pg, db, env)
         names = args.names or sorted(p.stem for p in (REPO / "bench").glob("*.py") if not p.stem.startswith("_"))
         rc = 0
         for name in names:
             rc |= run([py, REPO / "bench" / f"{name}.py", "--db", db], env=env, check=False).returncode
         return rc
+    finally:
+        pg.stop(quiet=True)
+
+
+POT = REPO / ADDON / "i18n" / f"{ADDON}.pot"
+
+
+def normalize_pot(text):
+    """Drop the export's timestamps, so the template only changes when a translatable string does."""
+    return re.sub(r'^"(POT-Creation-Date|PO-Revision-Date): [^"]*\\n"$', r'"\1: \\n"', text, flags=re.M)
+
+
+def export_pot(py, odoo_src, pg, db, env, target):
+    """Odoo's own export of the addon's translatable strings (code, views, data) into ``target``."""
+    run(odoo_cmd(py, odoo_src, pg, db, "--i18n-export", str(target), "--modules", ADDON, "--stop-after-init",
+                 "--log-level=warn"), env=env)
+    target.write_text(normalize_pot(target.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+def cmd_pot(args):
+    odoo_src, py = cmd_setup(args)
+    pg = Postgres("i18n").start()
+    env = child_env(pg, odoo_src, py)
+    db = "ib_i18n"
+    try:
+        install_fresh(py, odoo_src, pg, db, env)
+        POT.parent.mkdir(exist_ok=True)
+        export_pot(py, odoo_src, pg, db, env, POT)
+        print(f"[ibctl] wrote {POT.relative_to(REPO)}")
+        return 0
     finally:
         pg.stop(quiet=True)
 
@@ -437,11 +472,12 @@ def main(argv=None):
     d.add_argument("--reset", action="store_true", help="recreate the demo database")
     b = sub.add_parser("bench", help="run bench/*.py against a fresh database")
     b.add_argument("names", nargs="*")
+    sub.add_parser("pot", help=f"regenerate {ADDON}/i18n/{ADDON}.pot from a fresh database")
     p = sub.add_parser("pg", help="start/stop a throwaway cluster")
     p.add_argument("action", choices=["start", "stop"])
     p.add_argument("--name", default="dev")
     args = parser.parse_args(argv)
-    handler = {"setup": cmd_setup, "test": cmd_test, "demo": cmd_demo, "bench": cmd_bench, "pg": cmd_pg}
+    handler = {"setup": cmd_setup, "test": cmd_test, "demo": cmd_demo, "bench": cmd_bench, "pot": cmd_pot, "pg": cmd_pg}
     rc = handler[args.cmd](args)
     return rc if isinstance(rc, int) else 0
 

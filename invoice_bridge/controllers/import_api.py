@@ -1,7 +1,8 @@
 """The invoice import REST API (seed 002's paths, headers and bodies) and its live event stream.
 
-Routes use ``auth='none'`` (whose default is a read-only cursor: the writing ones say ``readonly=False``): the API checks its own credentials so that every refusal is the seed's JSON (Odoo's
-``auth='bearer'`` would answer with its own 401 body). Every request, accepted or refused, writes one inbound
+Routes use ``auth='none'`` (read-only cursor by default: the writing ones say ``readonly=False``); the API
+checks its own credentials so that every refusal is the seed's JSON (Odoo's ``auth='bearer'`` would answer with
+its own 401 body). Every request, accepted or refused, writes one inbound
 sync-log line; refused ones through a separate cursor, since the request's transaction is rolled back.
 """
 import json
@@ -17,6 +18,7 @@ import werkzeug.wrappers
 from odoo import SUPERUSER_ID, http, sql_db
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.http import request
+from odoo.tools import SQL
 
 from ..lib import import_payload as api
 from ..lib.openapi import build_openapi
@@ -117,28 +119,29 @@ class ImportApi(http.Controller):
                 with env.cr.savepoint():
                     status, payload, move = handler(user_env, caller, body)
             except api.PayloadError as exc:
-                raise Refusal(400, exc.body(), hint="Correct the fields listed in the answer and send again.")
+                raise Refusal(400, exc.body(),
+                              hint="Correct the fields listed in the answer and send again.") from exc
             except ImportConflict as exc:
                 existing = exc.move or self._committed_move(caller.company.id, exc.invoice_no)
                 move = existing
                 raise Refusal(409, api.json_error_body(api.MSG_DUPLICATE, data={
                     "id": existing.id if existing else None, "invoice_no": exc.invoice_no}),
-                    hint="The invoice exists already: nothing to do, or PATCH it while it is in review.")
-            except ImportNotFound:
+                    hint="The invoice exists already: nothing to do, or PATCH it while it is in review.") from exc
+            except ImportNotFound as exc:
                 raise Refusal(404, api.json_error_body(api.MSG_NOT_FOUND),
-                              hint="Check the invoice_no; only imported invoices can be updated.")
+                              hint="Check the invoice_no; only imported invoices can be updated.") from exc
             except ImportNotInReview as exc:
                 move = exc.move
                 raise Refusal(409, api.json_error_body(api.MSG_NOT_IN_REVIEW, data={
                     "id": exc.move.id, "invoice_no": exc.move.ib_invoice_no,
                     "status": exc.move.ib_import_state, "state": exc.move.state}),
-                    hint="Only invoices returned to billing (REVIEW) can be corrected.")
+                    hint="Only invoices returned to billing (REVIEW) can be corrected.") from exc
             except AccessError as exc:
                 raise Refusal(403, api.json_error_body(str(exc)),
-                              hint="Give the calling user Billing rights in the company.")
+                              hint="Give the calling user Billing rights in the company.") from exc
             except (UserError, ValidationError) as exc:
                 raise Refusal(400, api.json_error_body(api.MSG_VALIDATION_FAILED, errors={
-                    "non_field_errors": [str(exc)]}), hint="Correct the data and send again.")
+                    "non_field_errors": [str(exc)]}), hint="Correct the data and send again.") from exc
         except Refusal as refusal:
             self._log(env, caller, refusal.status, started, move=move, message=self._message_of(refusal.body),
                       hint=refusal.hint, detached=True)
@@ -260,7 +263,9 @@ class EventStream:
         cr.execute("SELECT id, event, payload FROM invoice_bridge_api_event WHERE company_id = %s AND id > %s "
                    "ORDER BY id LIMIT 200", (self.company_id, self.last_id))
         rows = cr.fetchall()
-        cr.commit()  # end the snapshot: the next read sees newer events
+        # this stream's own connection, never the request's transaction: ending its read snapshot lets the next
+        # read see newer events
+        cr.commit()  # pylint: disable=invalid-commit
         return rows
 
     def events(self):
@@ -268,8 +273,8 @@ class EventStream:
         deadline = time.monotonic() + STREAM_MAX_SECONDS
         try:
             with sql_db.db_connect(self.dbname).cursor() as cr, selectors.DefaultSelector() as selector:
-                cr.execute(f"LISTEN {NOTIFY_CHANNEL}")
-                cr.commit()
+                cr.execute(SQL("LISTEN %s", SQL.identifier(NOTIFY_CHANNEL)))
+                cr.commit()  # pylint: disable=invalid-commit  # LISTEN takes effect on commit (own connection)
                 connection = cr._cnx
                 selector.register(connection, selectors.EVENT_READ)
                 yield f"retry: 3000\n: connected, last event {self.last_id}\n\n".encode()

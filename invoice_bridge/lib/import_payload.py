@@ -303,8 +303,9 @@ class Date:
         if isinstance(value, str) and _DATE_RE.fullmatch(value):
             try:
                 return date.fromisoformat(value)
-            except ValueError:
-                pass
+            except ValueError:  # the right shape but no such day (2025-02-30): the same error as a bad shape
+                ctx.error(path, BAD_DATE)
+                return _INVALID
         ctx.error(path, BAD_DATE)
         return _INVALID
 

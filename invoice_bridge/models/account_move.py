@@ -101,10 +101,11 @@ class AccountMove(models.Model):
                 raise ValidationError(_("An imported invoice needs its external invoice number."))
 
     def init(self):
-        super().init()
+        result = super().init()
         # the idempotency key of the import API: one external invoice number per company, in the database
         self.env.cr.execute("""CREATE UNIQUE INDEX IF NOT EXISTS account_move_ib_invoice_no_uniq
                                ON account_move (company_id, ib_invoice_no) WHERE ib_invoice_no IS NOT NULL""")
+        return result
 
     def _ib_import_data(self):
         """The invoice as the import API shows it (responses, live stream, webhooks)."""
@@ -192,7 +193,7 @@ class AccountMove(models.Model):
             self.company_id, self.date, partners=self.commercial_partner_id)
         if not exports:
             raise UserError(_("Nothing left to export: this customer's services of %s are already in easybill "
-                              "(or none match the export settings).", f"{self.date:%m/%Y}"))
+                              "(or none match the export settings).", self.date.strftime("%m/%Y")))
         return {"type": "ir.actions.act_window", "res_model": exports._name, "view_mode": "form",
                 "res_id": exports.id, "target": "current"}
 
@@ -211,13 +212,14 @@ class AccountMove(models.Model):
         if ids:
             self.env.cr.execute(SQL("SELECT id, payment_state FROM account_move WHERE id IN %s", ids))
             stored = dict(self.env.cr.fetchall())
-        super()._compute_payment_state()
+        result = super()._compute_payment_state()
         changed = self.filtered(lambda m: m.id in stored and stored[m.id] != m.payment_state
                                 and m.state == "posted")
         newly_paid = changed.filtered(lambda m: m.payment_state in PAID_STATES and stored[m.id] not in PAID_STATES)
         newly_partial = changed.filtered(lambda m: m.payment_state == "partial")
         newly_paid._ib_emit_webhook("invoice_paid")
         newly_partial._ib_emit_webhook("invoice_partially_paid")
+        return result
 
     def button_draft(self):
         announced = self.filtered(lambda m: m.state == "posted")
@@ -493,8 +495,9 @@ class AccountMove(models.Model):
 
     def _message_set_main_attachment_id(self, attachments, force=False, filter_xml=True):
         # a document lands on the bill (uploaded, or attached to an incoming e-mail)
-        super()._message_set_main_attachment_id(attachments, force=force, filter_xml=filter_xml)
+        result = super()._message_set_main_attachment_id(attachments, force=force, filter_xml=filter_xml)
         self._ib_extract_auto(("upload",))
+        return result
 
     def _message_post_after_hook(self, new_message, message_values):
         res = super()._message_post_after_hook(new_message, message_values)
@@ -597,8 +600,8 @@ class AccountMove(models.Model):
                 moves._ib_extract_log(client, "get_results", params, str(exc), "retrying", count=len(ids))
                 continue
             moves._ib_extract_log(client, "get_results", params, _("Results fetched"), "success", count=len(ids))
-            not_ready = moves.filtered(lambda m: answers.get(m._ib_extract_key(), {}).get("status_code")
-                                       in extract.RETRY_LATER)
+            not_ready = moves.filtered(lambda m, answers=answers: answers.get(m._ib_extract_key(), {})
+                                       .get("status_code") in extract.RETRY_LATER)
             not_ready.filtered(lambda m: m.ib_extract_state != "extract_not_ready").write(
                 {"ib_extract_state": "extract_not_ready", "ib_extract_status_msg": _("Not ready yet.")})
             for move in moves - not_ready:

@@ -292,7 +292,7 @@ class InvoiceBridgeEasybillExport(models.Model):
 
     def _document_title(self):
         supplement = _(" (supplement %s)", self.supplement) if self.supplement else ""
-        return _("Services %(month)s%(supplement)s · Odoo export %(id)s", month=f"{self.period_start:%m/%Y}",
+        return _("Services %(month)s%(supplement)s · Odoo export %(id)s", month=self.period_start.strftime("%m/%Y"),
                  supplement=supplement, id=self.id)
 
     # -------------------------------------------------------------------------------------------- flow

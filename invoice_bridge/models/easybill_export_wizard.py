@@ -33,6 +33,6 @@ class InvoiceBridgeEasybillExportWizard(models.TransientModel):
             self.company_id, month_bounds(self.month)[0], partners=self.partner_id)
         if not exports:
             raise UserError(_("No services left to export for %(partner)s in %(month)s.",
-                              partner=self.partner_id.display_name, month=f"{self.month:%m/%Y}"))
+                              partner=self.partner_id.display_name, month=self.month.strftime("%m/%Y")))
         return {"type": "ir.actions.act_window", "res_model": exports._name, "view_mode": "form",
                 "res_id": exports.id, "target": "current"}

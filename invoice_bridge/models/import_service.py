@@ -115,7 +115,7 @@ class InvoiceBridgeImportService(models.AbstractModel):
             for product in Product.search([("barcode", "in", barcodes), *company_domain], order="id"):
                 by_barcode.setdefault(product.barcode, product)
         products = []
-        for index, item in enumerate(items):
+        for item in items:
             product = by_code.get(item.item_code) or by_barcode.get(item.barcode)
             extra = {"ib_manufacturer": item.company_name or False, "ib_packing": item.packing or False,
                      "ib_shelf_location": item.shelf_location or False, "ib_remarks": item.remarks or False}

@@ -93,13 +93,14 @@ class InvoiceBridgeOutbox(models.Model):
     ]
 
     def init(self):
-        super().init()
+        result = super().init()
         create_index(self.env.cr, "invoice_bridge_outbox_due_idx", self._table, ["next_attempt_at", "id"],
                      where="state = 'pending'")
         create_index(self.env.cr, "invoice_bridge_outbox_lease_idx", self._table, ["lease_until"],
                      where="state = 'in_progress'")
         create_index(self.env.cr, "invoice_bridge_outbox_ordering_idx", self._table, ["ordering_key", "id"],
                      where="state IN ('pending', 'in_progress') AND ordering_key IS NOT NULL")
+        return result
 
     @api.depends("channel", "idempotency_key", "target")
     def _compute_name(self):
@@ -435,7 +436,8 @@ class InvoiceBridgeOutbox(models.Model):
                           write_date = %(now)s
                     WHERE id IN %(ids)s""", ids=tuple(released.ids), now=now))
         for target, until in paused.items():
-            self.env["invoice_bridge.outbox.target"]._pause(target, until, _("slowed down by the target, or its request budget is spent"))
+            self.env["invoice_bridge.outbox.target"]._pause(
+                target, until, _("slowed down by the target, or its request budget is spent"))
         self.invalidate_model()
         if logs:
             self.env["invoice_bridge.sync.log"]._log(logs)

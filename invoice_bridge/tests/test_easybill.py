@@ -2,9 +2,12 @@ import base64
 import time
 from datetime import date, datetime
 
+import psycopg2.errors
+
 from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
@@ -55,11 +58,11 @@ class EasybillCase(AccountTestInvoicingCommon):
                  post=False):
         lines = lines or [(self.service, 2, 12.5, "Lagerung Oktober; Halle \"B\"")]
         move = self.env["account.move"].create({
-            "move_type": move_type, "partner_id": (partner or self.customer).id, "journal_id": (journal or self.journal).id,
-            "invoice_date": day, "date": day,
-            "invoice_line_ids": [Command.create({"product_id": product.id, "quantity": qty, "price_unit": price,
-                                                 "name": name or product.name, "tax_ids": [Command.set(self.tax19.ids)]})
-                                 for product, qty, price, name in lines],
+            "move_type": move_type, "partner_id": (partner or self.customer).id,
+            "journal_id": (journal or self.journal).id, "invoice_date": day, "date": day,
+            "invoice_line_ids": [Command.create({
+                "product_id": product.id, "quantity": qty, "price_unit": price, "name": name or product.name,
+                "tax_ids": [Command.set(self.tax19.ids)]}) for product, qty, price, name in lines],
         })
         if post:
             move.action_post()
@@ -93,8 +96,9 @@ class TestEasybillExport(EasybillCase):
         self.services(move_type="out_refund", lines=[(self.service, 1, 12.5, "Gutschrift Lagerung")])
         export = self.export()
         self.assertRecordValues(export, [{"state": "done", "line_count": 3, "amount_net": 2 * 12.5 + 30 - 12.5}])
-        self.assertEqual(self.calls(), [("GET", "/customers"), ("POST", "/customers"), ("POST", "/documents"),
-                                        ("POST", "/attachments"), ("PUT", f"/attachments/{export.easybill_attachment_id}")])
+        self.assertEqual(self.calls(), [
+            ("GET", "/customers"), ("POST", "/customers"), ("POST", "/documents"), ("POST", "/attachments"),
+            ("PUT", f"/attachments/{export.easybill_attachment_id}")])
         # the customer number was generated and written back, the easybill id stored on the partner
         self.assertTrue(self.customer.ref.startswith("OD-"))
         customer = self.fake.customers[int(export.easybill_customer_id)]
@@ -182,8 +186,8 @@ class TestEasybillExport(EasybillCase):
 
     def test_line_carried_by_one_export_only(self):
         move = self.services()
-        export = self.Export._export_period(self.company, OCTOBER, )
-        with self.assertRaises(Exception), self.cr.savepoint():
+        export = self.Export._export_period(self.company, OCTOBER)
+        with self.assertRaises(psycopg2.errors.UniqueViolation), mute_logger("odoo.sql_db"), self.cr.savepoint():
             self.env["invoice_bridge.easybill.export.line"].create({
                 "export_id": export.id, "move_line_id": move.invoice_line_ids.id, "description": "again"})
 

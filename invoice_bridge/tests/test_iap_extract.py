@@ -157,7 +157,7 @@ class TestIapExtract(AccountTestInvoicingCommon):
         self.fake.set_not_ready_polls(1000)
         client_ids = []
         document = base64.b64encode(SAMPLE).decode()
-        from odoo.addons.invoice_bridge.lib.iap_extract import IapExtractClient  # noqa: PLC0415
+        from ..lib.iap_extract import IapExtractClient  # noqa: PLC0415
 
         client = IapExtractClient(self.fake.url)
         for _ in range(500):

@@ -52,6 +52,10 @@ class ImportApiCase(AccountTestInvoicingCommon, HttpCase):
         data.update(overrides)
         return data
 
+    @staticmethod
+    def tomorrow():
+        return fields.Datetime.now() + timedelta(days=1)
+
     def imported(self, invoice_no="LTPI-77282"):
         return self.env["account.move"].search([("ib_invoice_no", "=", invoice_no)])
 
@@ -236,7 +240,7 @@ class TestImportApiAuth(ImportApiCase):
             "name": "Anna Accountant", "login": "anna", "company_id": self.company.id,
             "company_ids": [Command.set(self.company.ids)],
             "groups_id": [Command.set([self.env.ref("account.group_account_invoice").id])]})
-        token = self.env["res.users.apikeys"].with_user(accountant)._generate("rpc", "import", fields.Datetime.now() + timedelta(days=1))
+        token = self.env["res.users.apikeys"].with_user(accountant)._generate("rpc", "import", self.tomorrow())
         status, body = self.call(IMPORT, SAMPLE, key=False, headers={"Authorization": f"Bearer {token}"})
         self.assertEqual(status, 201, body)
         move = self.imported()
@@ -248,7 +252,7 @@ class TestImportApiAuth(ImportApiCase):
         employee = self.env["res.users"].create({"name": "Emp", "login": "emp", "company_id": self.company.id,
                                                  "company_ids": [Command.set(self.company.ids)],
                                                  "groups_id": [Command.set(self.env.ref("base.group_user").ids)]})
-        token = self.env["res.users.apikeys"].with_user(employee)._generate("rpc", "import", fields.Datetime.now() + timedelta(days=1))
+        token = self.env["res.users.apikeys"].with_user(employee)._generate("rpc", "import", self.tomorrow())
         status, _body = self.call(IMPORT, SAMPLE, key=False, headers={"Authorization": f"Bearer {token}"})
         self.assertEqual(status, 403)
         self.assertFalse(self.imported())
@@ -320,7 +324,7 @@ class TestImportApiReview(ImportApiCase):
         self.assertEqual(body["message"], "Invoice updated successfully")
         self.assertEqual(body["data"]["status"], "waiting_approval")
         self.assertEqual(body["data"]["total_amount"], 20 * 4.0 + 10 * 85.0 + 2 * 10)
-        line = self.move.invoice_line_ids.filtered(lambda l: l.product_id.default_code == "PR650")
+        line = self.move.invoice_line_ids.filtered(lambda line: line.product_id.default_code == "PR650")
         self.assertEqual((line.price_unit, line.ib_batch_no, line.quantity), (4.0, "B456", 20))
         self.assertEqual(len(self.move.invoice_line_ids), 3)
         self.assertIn("Fixed batch and MRP", self.move.message_ids[0].body)

@@ -18,7 +18,7 @@ class TestOutbox(BridgeCase):
         with self.assertRaises(ZeroDivisionError), self.env.cr.savepoint():
             self.enqueue(3)
             self.assertEqual(self.Outbox.search_count([("channel", "=", "http")]), 3)
-            1 / 0  # noqa: B018 - the caller's transaction fails after queueing
+            raise ZeroDivisionError  # the caller's transaction fails after queueing
         self.assertEqual(self.Outbox.search_count([("channel", "=", "http")]), 0)
         self.assertEqual(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), triggers_before)
         # queueing in a transaction that goes on adds exactly one immediate trigger, however many messages

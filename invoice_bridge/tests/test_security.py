@@ -12,7 +12,8 @@ class TestSecurity(BridgeCase):
         super().setUpClass()
         cls.company_a = cls.env.company
         cls.company_b = cls.env["res.company"].create({"name": "Company B"})
-        cls.ib_user = new_test_user(cls.env, "ib_user", groups="base.group_user,invoice_bridge.group_invoice_bridge_user",
+        cls.ib_user = new_test_user(cls.env, "ib_user",
+                                    groups="base.group_user,invoice_bridge.group_invoice_bridge_user",
                                     company_id=cls.company_a.id, company_ids=[cls.company_a.id])
         cls.ib_manager = new_test_user(cls.env, "ib_manager",
                                        groups="base.group_user,invoice_bridge.group_invoice_bridge_manager",
