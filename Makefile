@@ -2,7 +2,7 @@
 PYTHON ?= python3
 IBCTL := $(PYTHON) tools/ibctl.py
 
-.PHONY: setup test demo bench lint pot
+.PHONY: setup test demo bench lint pot screenshots
 
 setup:  ## virtualenv, Python and Debian dependencies, Odoo's requirements
 	$(IBCTL) setup
@@ -21,3 +21,8 @@ lint:   ## ruff over the repository; pylint-odoo (OCA's mandatory checks) + OCA'
 
 pot:    ## regenerate invoice_bridge/i18n/invoice_bridge.pot (checked by the tests)
 	$(IBCTL) pot
+
+SHOTS_VENV ?= $(HOME)/.cache/invoice_bridge/shots-venv
+screenshots:  ## docs/screenshots/*.png from a running `make demo` (Playwright + Debian's chromium, own venv)
+	test -x $(SHOTS_VENV)/bin/python || ($(PYTHON) -m venv $(SHOTS_VENV) && $(SHOTS_VENV)/bin/pip install -q playwright)
+	$(SHOTS_VENV)/bin/python tools/screenshots.py

@@ -65,3 +65,53 @@ if not Attachment.search_count([("name", "=", SAMPLE_NAME), ("res_model", "=", "
         "res_id": bill.id})
 env.cr.commit()  # noqa: F821
 print(f"demo data ready: {Outbox.search_count([])} outbox messages, receiver at {receiver}")
+
+# ---- monthly easybill export: the fake easybill API, a collector journal and last month's services
+from datetime import date, timedelta  # noqa: E402
+
+company = env.company  # noqa: F821
+company.write({"ib_easybill_enabled": True, "ib_easybill_url": fakes["easybill"],
+               "ib_easybill_api_key": fakes["easybill_api_key"], "ib_easybill_rate_limit": "60"})
+company.partner_id.tz = company.partner_id.tz or "Europe/Berlin"
+Journal = env["account.journal"]  # noqa: F821
+collector = Journal.search([("code", "=", "EBS"), ("company_id", "=", company.id)], limit=1) or Journal.create({
+    "name": "Services invoiced in easybill", "code": "EBS", "type": "sale", "ib_easybill": True,
+    "company_id": company.id})
+Product = env["product.product"]  # noqa: F821
+storage = Product.search([("default_code", "=", "SRV-LAGER")], limit=1) or Product.create({
+    "name": "Lagerung (Palettenplatz)", "default_code": "SRV-LAGER", "type": "service", "list_price": 12.5})
+fee = Product.search([("default_code", "=", "FEE-STORNO")], limit=1) or Product.create({
+    "name": "Stornogebühr", "default_code": "FEE-STORNO", "type": "service", "list_price": 30,
+    "ib_cancellation_fee": True})
+last_month_day = date.today().replace(day=1) - timedelta(days=10)
+Move = env["account.move"]  # noqa: F821
+if not Move.search_count([("journal_id", "=", collector.id)]):
+    customers = Partner.search([("is_company", "=", True), ("country_id", "!=", False),
+                                ("id", "!=", company.partner_id.id)], limit=3)
+    for i, customer in enumerate(customers):
+        Move.create({
+            "move_type": "out_invoice", "partner_id": customer.id, "journal_id": collector.id,
+            "invoice_date": last_month_day, "date": last_month_day,
+            "invoice_line_ids": [
+                (0, 0, {"product_id": storage.id, "quantity": 10 + i, "price_unit": 12.5,
+                        "name": f"Lagerung {last_month_day:%m/%Y}; Halle \"Süd\""}),
+                (0, 0, {"product_id": fee.id, "quantity": 1, "price_unit": 30, "name": "Storno Auftrag 4711"}),
+            ]})
+
+# ---- import API: a technical user and a key for the curl examples of the tour (shown once, kept in .run/)
+billing = env.ref("account.group_account_invoice")  # noqa: F821
+Users = env["res.users"].with_context(active_test=False)  # noqa: F821
+tech = Users.search([("login", "=", "demo_import_api")], limit=1) or Users.create({
+    "name": "Demo ERP (technical user)", "login": "demo_import_api", "email": "erp@example.com",
+    "company_id": company.id, "company_ids": [(6, 0, company.ids)],
+    "groups_id": [(6, 0, [billing.id, env.ref("base.group_user").id])]})  # noqa: F821
+Keys = env["invoice_bridge.api.key"].with_context(active_test=False)  # noqa: F821
+key_record = Keys.search([("name", "=", "Demo ERP")], limit=1) or Keys.create(
+    {"name": "Demo ERP", "company_id": company.id, "user_id": tech.id})
+key_file = Path(os.environ["IB_REPO"]) / ".run" / "demo_api_key.txt"
+known = key_file.read_text().strip() if key_file.exists() else ""
+if not (known and Keys._authenticate(known) == key_record):
+    action = key_record.action_generate_key()
+    key_file.write_text(env[action["res_model"]].browse(action["res_id"]).key + "\n")  # noqa: F821
+env.cr.commit()  # noqa: F821
+print(f"import API key for the tour: {key_file}")

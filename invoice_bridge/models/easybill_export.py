@@ -80,7 +80,7 @@ class InvoiceBridgeEasybillExport(models.Model):
                                  help="A create step whose answer got lost: look up before creating again.")
     line_ids = fields.One2many("invoice_bridge.easybill.export.line", "export_id", string="Services",
                                readonly=True)
-    line_count = fields.Integer(compute="_compute_totals", store=True)
+    line_count = fields.Integer("Lines", compute="_compute_totals", store=True)
     amount_net = fields.Monetary("Net total", compute="_compute_totals", store=True)
     currency_id = fields.Many2one("res.currency", related="company_id.currency_id")
     customer_number = fields.Char("easybill customer number", readonly=True)
@@ -400,7 +400,7 @@ class InvoiceBridgeEasybillExport(models.Model):
             outcome.hint = _("easybill refused the request: correct the customer or the services (or the API "
                              "key in the settings), then press Retry on the export.")
         elif outcome.result == SUCCESS:
-            outcome.message = f"HTTP {exchange.status} {msg.event_type}"
+            outcome.message = f"HTTP {exchange.status}: {dict(STEPS).get(msg.event_type, msg.event_type)}"
             outcome.body = exchange.body
         return outcome
 

@@ -194,6 +194,8 @@ class InvoiceBridgeImportService(models.AbstractModel):
             if origin:
                 vals["debit_origin_id"] = origin.id
         move = self._create_move(Move, vals, company, payload.invoice_no)
+        if not payload.due_date and not move.invoice_payment_term_id:
+            move.invoice_date_due = move.invoice_date  # no terms and no due date: due on the invoice date
         if currency and payload.currency_rate and currency != company.currency_id:
             # the payload's rate: 1 unit of the invoice's currency = currency_rate units of the company's
             move.invoice_currency_rate = 1 / float(payload.currency_rate)
