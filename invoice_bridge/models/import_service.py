@@ -106,12 +106,12 @@ class InvoiceBridgeImportService(models.AbstractModel):
         Product = self.env["product.product"].sudo().with_company(company).with_context(active_test=False)
         company_domain = [("company_id", "in", (company.id, False))]
         codes = [i.item_code for i in items if i.item_code]
-        barcodes = [i.barcode for i in items if i.barcode]
         by_code, by_barcode = {}, {}
         if codes:
             for product in Product.search([("default_code", "in", codes), *company_domain], order="id"):
                 by_code.setdefault(product.default_code, product)
-        if barcodes:
+        barcodes = [i.barcode for i in items if i.barcode and not (i.item_code and i.item_code in by_code)]
+        if barcodes:  # only for the items their code did not find
             for product in Product.search([("barcode", "in", barcodes), *company_domain], order="id"):
                 by_barcode.setdefault(product.barcode, product)
         products = []

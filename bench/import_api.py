@@ -1,0 +1,240 @@
+"""Import API vs. Odoo's own JSON-RPC ``account.move.create``: throughput ratio and latency, same server, same run.
+
+    make bench            # all benchmarks on a fresh database
+    python bench/import_api.py --db DB [-n 500]
+
+What is compared. One real Odoo server (threaded mode: one process, the requests sent one after the other from
+one client over a keep-alive ``requests.Session``, no cron thread) receives:
+
+* ours: N ``POST /api/sales/import/invoice/`` of seed 002's sample (distinct ``invoice_no``, same customer and
+  items) with ``X-API-KEY`` (a key with no rate limit, running as a technical billing user);
+* raw: N ``/jsonrpc`` ``execute_kw(db, uid, password, 'account.move', 'create', [vals])`` of the equivalent draft
+  invoice (same partner, same two products, quantities and prices, no taxes, same journal) by the same user.
+
+Our endpoint does more per invoice: authenticate the key (hash), count the key's rate window (its own cursor and
+commit), parse and validate the payload, find the invoice number (409 on a duplicate), upsert the customer, the
+products and the salesman, create the move, store and NOTIFY an event, and write an inbound sync-log line. The
+ratio says what all that costs against the bare ORM create Odoo offers anyway (target >= 0.8x).
+
+Both paths are warmed up (20 requests each, not counted) and measured interleaved in chunks of 10, so drift on the
+machine hits both alike. A third section runs both in-process (no HTTP) and counts SQL queries per invoice, to
+show where the difference lies. Prints figures only; the invoices created over HTTP stay (drafts), the
+in-process ones are rolled back.
+"""
+import argparse
+import contextlib
+import copy
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import requests
+from _common import REPO, header, load_odoo, percentile
+
+SAMPLE = json.loads((REPO / "tests" / "data" / "seed002_sample.json").read_text())
+IMPORT = "/api/sales/import/invoice/"
+LOGIN, PASSWORD = "bench_import_tech", "bench-import-tech-pass"
+CHUNK = 10
+WARMUP = 20
+
+
+def setup(odoo, registry):
+    """Chart of accounts, a technical billing user (with a password, for JSON-RPC), an import key without rate
+    limit. Returns (uid, key)."""
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        company = env.company
+        if not company.chart_template:
+            env["account.chart.template"].try_loading("generic_coa", company=company, install_demo=False)
+        user = env["res.users"].with_context(active_test=False).search([("login", "=", LOGIN)])
+        if not user:
+            user = env["res.users"].create({
+                "name": "Import bench (technical)", "login": LOGIN, "company_id": company.id,
+                "company_ids": [(6, 0, company.ids)],
+                "groups_id": [(6, 0, [env.ref("account.group_account_invoice").id, env.ref("base.group_user").id])]})
+        user.password = PASSWORD
+        key = env["invoice_bridge.api.key"].create({"name": "import bench", "company_id": company.id,
+                                                   "user_id": user.id, "rate_limit": 0})
+        action = key.action_generate_key()
+        return user.id, env[action["res_model"]].browse(action["res_id"]).key
+
+
+def free_port():
+    with contextlib.closing(socket.socket()) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(db):
+    src = os.environ.get("IB_ODOO_SRC", "/opt/odoo")
+    port = free_port()
+    log_path = REPO / ".run" / "bench-import-api-server.log"
+    log_path.parent.mkdir(exist_ok=True)
+    log = open(log_path, "w")  # noqa: SIM115 - the server's whole life
+    addons = ",".join([f"{src}/addons", f"{src}/odoo/addons", str(REPO)])
+    proc = subprocess.Popen([sys.executable, f"{src}/odoo-bin", "--addons-path", addons, "-d", db, "--db-filter",
+                             f"^{db}$", "--http-interface", "127.0.0.1", "--http-port", str(port),
+                             "--workers", "0", "--max-cron-threads", "0", "--log-level", "warn"],
+                            stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(240):
+        if proc.poll() is not None:
+            break
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(f"{url}/web/health", timeout=2).status_code == 200:
+                return proc, url
+        time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError(f"the bench server did not start; see {log_path}")
+
+
+def stop_server(proc):
+    proc.terminate()
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+
+
+class Paths:
+    """The two ways of creating the same invoice, each on its own keep-alive session."""
+
+    def __init__(self, url, db, uid, key, run_id):
+        self.url, self.db, self.uid, self.key, self.run_id = url, db, uid, key, run_id
+        self.ours = requests.Session()
+        self.raw = requests.Session()
+        self.vals = None  # the raw create's values, known once the first import created partner and products
+        self.seq = 0
+
+    def import_one(self):
+        self.seq += 1
+        payload = copy.deepcopy(SAMPLE)
+        payload["invoice_no"] = f"BENCH-{self.run_id}-{self.seq:05d}"
+        body = json.dumps(payload).encode()
+        start = time.perf_counter()
+        response = self.ours.post(self.url + IMPORT, data=body, timeout=60,
+                                  headers={"Content-Type": "application/json", "X-API-KEY": self.key})
+        elapsed = time.perf_counter() - start
+        if response.status_code != 201:
+            raise RuntimeError(f"import answered {response.status_code}: {response.text[:500]}")
+        return elapsed, response.json()["data"]["id"]
+
+    def create_one(self):
+        self.seq += 1
+        body = {"jsonrpc": "2.0", "method": "call", "id": self.seq, "params": {
+            "service": "object", "method": "execute_kw",
+            "args": [self.db, self.uid, PASSWORD, "account.move", "create", [self.vals]]}}
+        start = time.perf_counter()
+        response = self.raw.post(self.url + "/jsonrpc", json=body, timeout=60)
+        elapsed = time.perf_counter() - start
+        answer = response.json()
+        if response.status_code != 200 or "result" not in answer:
+            raise RuntimeError(f"JSON-RPC create failed: {json.dumps(answer)[:800]}")
+        return elapsed, answer["result"]
+
+    def close(self):
+        self.ours.close()
+        self.raw.close()
+
+
+def vals_like(move):
+    """The draft invoice the raw path creates: what an import produced, without the bridge's fields."""
+    return {
+        "move_type": "out_invoice", "journal_id": move.journal_id.id, "partner_id": move.partner_id.id,
+        "invoice_date": str(move.invoice_date),
+        "invoice_line_ids": [(0, 0, {"product_id": line.product_id.id, "name": line.name, "quantity": line.quantity,
+                                     "price_unit": line.price_unit, "tax_ids": [(6, 0, [])]})
+                             for line in move.invoice_line_ids],
+    }
+
+
+def raw_vals(odoo, registry, move_id):
+    with registry.cursor() as cr:
+        return vals_like(odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})["account.move"].browse(move_id))
+
+
+def over_http(odoo, registry, db, uid, key, count):
+    proc, url = start_server(db)
+    paths = Paths(url, db, uid, key, time.strftime("%H%M%S"))
+    try:
+        _elapsed, first_id = paths.import_one()
+        paths.vals = raw_vals(odoo, registry, first_id)
+        for _ in range(WARMUP):
+            paths.import_one()
+            paths.create_one()
+        ours, raw = [], []
+        while len(ours) < count:
+            size = min(CHUNK, count - len(ours))
+            ours += [paths.import_one()[0] for _ in range(size)]
+            raw += [paths.create_one()[0] for _ in range(size)]
+    finally:
+        paths.close()
+        stop_server(proc)
+    return ours, raw
+
+
+def in_process(odoo, registry, count=100):
+    """ms and SQL queries per invoice, record cache emptied before each: the import service (parse, lookups,
+    upserts, create, event; no HTTP, no key, no sync log) vs. account.move.create."""
+    from odoo.addons.invoice_bridge.lib import import_payload  # noqa: PLC0415
+
+    results = {}
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        user = env["res.users"].search([("login", "=", LOGIN)])
+        uenv = env(user=user.id, context={"allowed_company_ids": [user.company_id.id]})
+        service, Move = uenv["invoice_bridge.import.service"], uenv["account.move"]
+        bodies = []
+        for i in range(count + 5):
+            payload = copy.deepcopy(SAMPLE)
+            payload["invoice_no"] = f"BENCH-INPROC-{time.time_ns()}-{i}"
+            bodies.append(json.dumps(payload).encode())
+        first = service._import_invoice(import_payload.parse_import(bodies[0]), user.company_id)
+        vals = vals_like(first)
+        for body in bodies[1:5]:  # warm-up
+            service._import_invoice(import_payload.parse_import(body), user.company_id)
+            Move.create(vals)
+        uenv.flush_all()
+        for label, call in (
+                ("import service", lambda body: service._import_invoice(import_payload.parse_import(body),
+                                                                        user.company_id)),
+                ("account.move.create", lambda _body: Move.create(vals))):
+            q0, t0 = cr.sql_log_count, time.perf_counter()
+            for body in bodies[5:]:
+                uenv.invalidate_all()  # a request starts with an empty record cache
+                call(body)
+                uenv.flush_all()
+            results[label] = ((time.perf_counter() - t0) * 1000 / count, (cr.sql_log_count - q0) / count)
+        cr.rollback()
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", required=True)
+    parser.add_argument("-n", type=int, default=500)
+    args = parser.parse_args()
+    odoo, registry = load_odoo(args.db)
+    uid, key = setup(odoo, registry)
+    ours, raw = over_http(odoo, registry, args.db, uid, key, args.n)
+    inproc = in_process(odoo, registry)
+    ours_rate, raw_rate = len(ours) / sum(ours), len(raw) / sum(raw)
+    ratio = ours_rate / raw_rate
+    print(header("import_api.py"))
+    print(f"raw JSON-RPC account.move.create    : {len(raw)} invoices in {sum(raw):6.2f} s = {raw_rate:5.1f} inv/s, "
+          f"p50 {1000 * percentile(raw, 50):5.1f} ms, p95 {1000 * percentile(raw, 95):5.1f} ms")
+    print(f"import API POST (X-API-KEY)         : {len(ours)} invoices in {sum(ours):6.2f} s = {ours_rate:5.1f} "
+          f"inv/s, p50 {1000 * percentile(ours, 50):5.1f} ms, p95 {1000 * percentile(ours, 95):5.1f} ms")
+    print(f"throughput ratio import / raw       : {ratio:.2f}x   (target >= 0.8x) {'PASS' if ratio >= 0.8 else 'MISS'}"
+          f"   (ratio of the medians: {percentile(raw, 50) / percentile(ours, 50):.2f}x)")
+    for label, (ms, queries) in inproc.items():
+        print(f"in-process, {label:<24}: {ms:5.1f} ms and {queries:5.1f} queries per invoice (no HTTP)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
