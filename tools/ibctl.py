@@ -320,7 +320,9 @@ def cmd_test(args):
                 failed += 1
         if not args.odoo_only:
             env["IB_TEST_DB_TEMPLATE"] = db  # the installed database, reused as a template by pytest
-            rc2, text2 = _tee([py, "-m", "pytest", "-p", "no:cacheprovider", "-q", REPO / "tests",
+            # extra arguments naming test files replace the default tests/ directory
+            targets = [] if any(a.endswith(".py") or "::" in a for a in args.pytest_args) else [REPO / "tests"]
+            rc2, text2 = _tee([py, "-m", "pytest", "-p", "no:cacheprovider", "-q", *targets,
                                *args.pytest_args], env, logs / "pytest.log")
             p, f = _parse_pytest(text2)
             passed += p

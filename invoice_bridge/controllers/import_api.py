@@ -7,6 +7,7 @@ sync-log line; refused ones through a separate cursor, since the request's trans
 """
 import json
 import logging
+import random
 import re
 import selectors
 import threading
@@ -18,16 +19,19 @@ import werkzeug.wrappers
 from odoo import SUPERUSER_ID, http, sql_db
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.http import request
+from odoo.sql_db import TestCursor
 from odoo.tools import SQL
 
 from ..lib import import_payload as api
 from ..lib.openapi import build_openapi
 from ..models.api_event import NOTIFY_CHANNEL
-from ..models.import_service import ImportConflict, ImportNotFound, ImportNotInReview
+from ..models.import_service import ImportConflict, ImportNotFound, ImportNotInReview, ImportRetry
 
 _logger = logging.getLogger(__name__)
 
-KEEPALIVE_SECONDS = 15
+KEEPALIVE_SECONDS = 15  # ir.config_parameter invoice_bridge.sse_keepalive_seconds overrides it
+#: attempts of one request when concurrent imports create the records it needs (see ImportRetry)
+MAX_ATTEMPTS = 5
 #: a stream is closed after this long (clients reconnect with Last-Event-ID): connections are recycled
 STREAM_MAX_SECONDS = 3600
 BEARER_RE = re.compile(r"^bearer\s+(\S+)\s*$", re.IGNORECASE)
@@ -95,7 +99,9 @@ class ImportApi(http.Controller):
         if last_id is None:  # a new client receives what happens from now on
             last_id = env["invoice_bridge.api.event"]._last_id(caller.company.id)
         self._log(env, caller, 200, started, message=f"{caller.label}: event stream opened after event {last_id}")
-        stream = EventStream(request.db, caller.company.id, last_id)
+        keepalive = float(env["ir.config_parameter"].get_param("invoice_bridge.sse_keepalive_seconds",
+                                                               KEEPALIVE_SECONDS) or KEEPALIVE_SECONDS)
+        stream = EventStream(request.db, caller.company.id, last_id, keepalive)
         # an open stream must not be killed by Odoo's request watchdog (limit_time_real), which skips the
         # threads marked as websockets (addons/bus/websocket.py does the same)
         threading.current_thread().type = "websocket"
@@ -107,12 +113,34 @@ class ImportApi(http.Controller):
 
     # ---------------------------------------------------------------------------------------- handling
     def _serve(self, handler):
-        env = request.env(user=SUPERUSER_ID)
+        """Answer one API request; start it again when a concurrent import committed what it needs."""
         started = time.perf_counter()
-        caller = move = None
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return self._serve_once(handler, started, count_rate=attempt == 1)
+            except ImportRetry as exc:
+                # as odoo.service.model.retrying does for serialization failures: a new transaction (a new
+                # snapshot, which sees the other request's records), after a short random pause
+                env = request.env
+                env.cr.rollback()
+                env.reset()
+                env.registry.reset_changes()
+                _logger.info("invoice_bridge: concurrent import created a %s; attempt %s of %s", exc, attempt,
+                             MAX_ATTEMPTS)
+                time.sleep(random.uniform(0, 0.05 * 2 ** attempt))
+        body = api.json_error_body("Busy with concurrent imports of the same records: retry the request.")
+        self._log(request.env(user=SUPERUSER_ID), None, 503, started, message="too many concurrent attempts",
+                  hint="Retry the request.", detached=True)
+        return _json(503, body, {"Retry-After": "1"})
+
+    def _serve_once(self, handler, started, count_rate=True):
+        env = request.env(user=SUPERUSER_ID)
+        caller = None
+        logged = (None, None)  # (invoice id, partner id) the request created or touched
         try:
             caller = self._authenticate(env)
-            self._check_rate(env, caller)
+            if count_rate:
+                self._check_rate(env, caller)
             body = self._read_body()
             user_env = env(user=caller.uid, context={"allowed_company_ids": [caller.company.id]}, su=False)
             try:
@@ -122,16 +150,15 @@ class ImportApi(http.Controller):
                 raise Refusal(400, exc.body(),
                               hint="Correct the fields listed in the answer and send again.") from exc
             except ImportConflict as exc:
-                existing = exc.move or self._committed_move(caller.company.id, exc.invoice_no)
-                move = existing
+                logged = (exc.move_id, exc.move.partner_id.id if exc.move else None)
                 raise Refusal(409, api.json_error_body(api.MSG_DUPLICATE, data={
-                    "id": existing.id if existing else None, "invoice_no": exc.invoice_no}),
+                    "id": exc.move_id, "invoice_no": exc.invoice_no}),
                     hint="The invoice exists already: nothing to do, or PATCH it while it is in review.") from exc
             except ImportNotFound as exc:
                 raise Refusal(404, api.json_error_body(api.MSG_NOT_FOUND),
                               hint="Check the invoice_no; only imported invoices can be updated.") from exc
             except ImportNotInReview as exc:
-                move = exc.move
+                logged = (exc.move.id, exc.move.partner_id.id)
                 raise Refusal(409, api.json_error_body(api.MSG_NOT_IN_REVIEW, data={
                     "id": exc.move.id, "invoice_no": exc.move.ib_invoice_no,
                     "status": exc.move.ib_import_state, "state": exc.move.state}),
@@ -143,10 +170,11 @@ class ImportApi(http.Controller):
                 raise Refusal(400, api.json_error_body(api.MSG_VALIDATION_FAILED, errors={
                     "non_field_errors": [str(exc)]}), hint="Correct the data and send again.") from exc
         except Refusal as refusal:
-            self._log(env, caller, refusal.status, started, move=move, message=self._message_of(refusal.body),
+            self._log(env, caller, refusal.status, started, *logged, message=self._message_of(refusal.body),
                       hint=refusal.hint, detached=True)
             return _json(refusal.status, refusal.body, refusal.headers)
-        self._log(env, caller, status, started, move=move, message=f"{caller.label}: {payload['message']}")
+        self._log(env, caller, status, started, move.id, move.partner_id.id,
+                  message=f"{caller.label}: {payload['message']}")
         return _json(status, payload)
 
     def _do_import(self, env, caller, body):
@@ -187,34 +215,45 @@ class ImportApi(http.Controller):
         if not caller.key:
             return
         with env.registry.cursor() as cr:  # counted even when this request is rolled back
+            if not isinstance(cr, TestCursor):
+                # concurrent requests of one key update its counter row: wait for each other, never fail
+                cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
             wait = caller.key.with_env(caller.key.env(cr=cr))._consume_rate(cr)
         if wait:
             raise Refusal(429, api.json_error_body(api.MSG_RATE_LIMITED), headers={"Retry-After": str(wait)},
                           hint="The key exceeded its requests per minute; the client should wait and retry.")
 
     def _read_body(self):
+        """The request body, at most ``invoice_bridge.import_max_body_bytes`` (413 beyond, chunked or not).
+
+        Kept on the request: Odoo replays a request after a serialization failure, and the stream is read once.
+        """
+        cached = getattr(request, "_ib_body", None)
+        if cached is not None:
+            return cached
         limit = int(request.env["ir.config_parameter"].sudo().get_param(
             "invoice_bridge.import_max_body_bytes", api.DEFAULT_MAX_BODY_BYTES))
+        too_large = Refusal(413, api.json_error_body(api.MSG_TOO_LARGE),
+                            hint=f"Bodies are limited to {limit} bytes (invoice_bridge.import_max_body_bytes).")
         length = request.httprequest.content_length
         if length is not None and length > limit:
-            raise Refusal(413, api.json_error_body(api.MSG_TOO_LARGE),
-                          hint=f"Bodies are limited to {limit} bytes (invoice_bridge.import_max_body_bytes).")
-        request.httprequest.max_content_length = limit  # werkzeug stops reading a chunked body there too
-        try:
-            return request.httprequest.get_data(cache=False)
-        except werkzeug.exceptions.RequestEntityTooLarge:
-            raise Refusal(413, api.json_error_body(api.MSG_TOO_LARGE),
-                          hint=f"Bodies are limited to {limit} bytes (invoice_bridge.import_max_body_bytes).") from None
+            raise too_large
+        # the werkzeug request behind Odoo's wrapper: its stream ends at Content-Length or at the last chunk
+        # (werkzeug 2.2, Odoo's pin, does not apply max_content_length to chunked bodies: count here)
+        stream = request.httprequest._HTTPRequest__wrapped.stream
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = stream.read(min(65536, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise too_large
+        request._ib_body = b"".join(chunks)
+        return request._ib_body
 
     # ------------------------------------------------------------------------------------------ helpers
-    def _committed_move(self, company_id, invoice_no):
-        """The invoice a concurrent request committed (invisible to this transaction's snapshot)."""
-        with request.env.registry.cursor() as cr:
-            env = request.env(cr=cr, user=SUPERUSER_ID)
-            move = env["account.move"].search([("company_id", "=", company_id), ("ib_invoice_no", "=", invoice_no)],
-                                              limit=1)
-            return request.env["account.move"].browse(move.id) if move else None
-
     @staticmethod
     def _message_of(body):
         try:
@@ -222,15 +261,16 @@ class ImportApi(http.Controller):
         except (ValueError, AttributeError):
             return ""
 
-    def _log(self, env, caller, status, started, move=None, message="", hint="", detached=False):
+    def _log(self, env, caller, status, started, move_id=None, partner_id=None, message="", hint="",
+             detached=False):
         httprequest = request.httprequest
         vals = {
             "channel": "import_api", "direction": "inbound",
             "state": "success" if status < 400 else "failed",
             "company_id": caller.company.id if caller else False,
-            "move_id": move.id if move else False,
-            "partner_id": move.partner_id.id if move else False,
-            "res_model": "account.move" if move else False, "res_id": move.id if move else False,
+            "move_id": move_id or False,
+            "partner_id": partner_id or False,
+            "res_model": "account.move" if move_id else False, "res_id": move_id or False,
             "endpoint": httprequest.path, "http_method": httprequest.method, "http_status": status,
             "duration_ms": int((time.perf_counter() - started) * 1000),
             "message": message if not caller else (message if message.startswith(caller.label) else
@@ -256,8 +296,8 @@ class EventStream:
     NOTIFY is delivered, so nothing is missed between a read and the next wake-up.
     """
 
-    def __init__(self, dbname, company_id, last_id):
-        self.dbname, self.company_id, self.last_id = dbname, company_id, last_id
+    def __init__(self, dbname, company_id, last_id, keepalive=KEEPALIVE_SECONDS):
+        self.dbname, self.company_id, self.last_id, self.keepalive = dbname, company_id, last_id, keepalive
 
     def _read(self, cr):
         cr.execute("SELECT id, event, payload FROM invoice_bridge_api_event WHERE company_id = %s AND id > %s "
@@ -285,7 +325,7 @@ class EventStream:
                         yield f"id: {event_id}\nevent: {event}\ndata: {payload}\n\n".encode()
                     if len(rows) == 200:
                         continue
-                    if selector.select(timeout=KEEPALIVE_SECONDS):
+                    if selector.select(timeout=self.keepalive):
                         connection.poll()
                         connection.notifies.clear()
                     else:

@@ -5,7 +5,7 @@ model holds the business rules, so they are tested without HTTP too.
 import psycopg2.errors
 
 from odoo import Command, _, api, fields, models
-from odoo.tools import float_round
+from odoo.tools import SQL, float_round
 
 from ..lib.import_payload import PayloadError
 
@@ -15,12 +15,17 @@ MOVE_TYPES = {
 }
 
 
+class ImportRetry(Exception):
+    """Another request committed a record this transaction cannot see (its snapshot is older): start again."""
+
+
 class ImportConflict(Exception):
     """The invoice number exists in the company (``move`` may be empty when it was committed concurrently)."""
 
-    def __init__(self, move=None, invoice_no=None):
+    def __init__(self, move=None, invoice_no=None, move_id=None):
         super().__init__(invoice_no)
         self.move, self.invoice_no = move, invoice_no
+        self.move_id = move.id if move else move_id
 
 
 class ImportNotFound(Exception):
@@ -78,6 +83,52 @@ class InvoiceBridgeImportService(models.AbstractModel):
             found |= match
         return found
 
+    # ------------------------------------------------------------------------------------- concurrency
+    @api.model
+    def _lock_keys(self, kind, company, keys):
+        """Serialize the creation of ``kind`` records with these natural keys across concurrent imports.
+
+        Takes a transaction-level advisory lock per key (sorted: no deadlock), then checks in a new transaction
+        whether a concurrent import committed one of them meanwhile; this transaction's snapshot is older and
+        cannot see it, so the request starts again (see :class:`ImportRetry`) instead of creating a duplicate.
+        """
+        keys = sorted({k for k in keys if k})
+        if not keys:
+            return
+        for key in keys:
+            self.env.cr.execute(SQL("SELECT pg_advisory_xact_lock(hashtext(%s))", f"ib:{kind}:{company.id}:{key}"))
+        if self._committed_elsewhere(kind, company, keys):
+            raise ImportRetry(kind)
+
+    @api.model
+    def _committed_elsewhere(self, kind, company, keys):
+        queries = {
+            "partner": "SELECT 1 FROM res_partner WHERE ref = ANY(%s) AND (company_id = %s OR company_id IS NULL)",
+            "product": """SELECT 1 FROM product_product p JOIN product_template t ON t.id = p.product_tmpl_id
+                           WHERE (p.default_code = ANY(%s) OR p.barcode = ANY(%s))
+                             AND (t.company_id = %s OR t.company_id IS NULL)""",
+            "salesman": "SELECT 1 FROM invoice_bridge_salesman WHERE name = ANY(%s) AND company_id = %s",
+        }
+        params = (keys, keys, company.id) if kind == "product" else (keys, company.id)
+        with self.env.registry.cursor() as cr:  # a new snapshot, taken after the lock was granted
+            cr.execute(queries[kind] + " LIMIT 1", params)
+            found = bool(cr.fetchone())
+            cr.rollback()
+        # under Odoo's test runner that cursor is the test transaction itself: what it sees, this one sees too
+        return found and not self._visible(kind, company, keys)
+
+    @api.model
+    def _visible(self, kind, company, keys):
+        if kind == "partner":
+            return bool(self.env["res.partner"].sudo().with_context(active_test=False).search_count(
+                [("ref", "in", keys), ("company_id", "in", (company.id, False))], limit=1))
+        if kind == "product":
+            return bool(self.env["product.product"].sudo().with_context(active_test=False).search_count(
+                ["|", ("default_code", "in", keys), ("barcode", "in", keys),
+                 ("company_id", "in", (company.id, False))], limit=1))
+        return bool(self.env["invoice_bridge.salesman"].sudo().search_count(
+            [("name", "in", keys), ("company_id", "=", company.id)], limit=1))
+
     # ----------------------------------------------------------------------------------------- upserts
     @api.model
     def _upsert_partner(self, customer, company):
@@ -89,6 +140,7 @@ class InvoiceBridgeImportService(models.AbstractModel):
                 "street2": customer.address2 or False, "phone": customer.phone1 or False,
                 "mobile": customer.phone2 or False, "email": customer.email or False}
         if not partner:
+            self._lock_keys("partner", company, [customer.code])
             return Partner.create({**vals, "ref": customer.code, "company_id": company.id, "is_company": True})
         # write only what changed: no needless row lock on a customer shared by concurrent imports
         changed = {k: v for k, v in vals.items() if (partner[k] or False) != v and (v or k == "name")}
@@ -114,6 +166,8 @@ class InvoiceBridgeImportService(models.AbstractModel):
         if barcodes:  # only for the items their code did not find
             for product in Product.search([("barcode", "in", barcodes), *company_domain], order="id"):
                 by_barcode.setdefault(product.barcode, product)
+        missing = [i for i in items if not (by_code.get(i.item_code) or by_barcode.get(i.barcode))]
+        self._lock_keys("product", company, [k for i in missing for k in (i.item_code, i.barcode)])
         products = []
         for item in items:
             product = by_code.get(item.item_code) or by_barcode.get(item.barcode)
@@ -144,6 +198,9 @@ class InvoiceBridgeImportService(models.AbstractModel):
         existing = self._find_move(company, payload.invoice_no)
         if existing:
             raise ImportConflict(existing, payload.invoice_no)
+        # concurrent imports of one number wait here for each other; the unique index stays the last word
+        self.env.cr.execute(SQL("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                                f"ib:invoice:{company.id}:{payload.invoice_no}"))
         errors = {}
         Move = self.env["account.move"].with_company(company)
         if payload.inv_type == "debit" and "debit_origin_id" not in Move._fields:
@@ -163,7 +220,8 @@ class InvoiceBridgeImportService(models.AbstractModel):
         partner = self._upsert_partner(payload.customer, company)
         salesman = user = None
         if payload.salesman:
-            salesman, user = self.env["invoice_bridge.salesman"]._find_or_create(payload.salesman, company)
+            salesman, user = self.env["invoice_bridge.salesman"]._find_or_create(
+                payload.salesman, company, lock=lambda names: self._lock_keys("salesman", company, names))
         vals = {
             "move_type": MOVE_TYPES[(payload.type, payload.inv_type)],
             "journal_id": journal.id,
@@ -212,8 +270,18 @@ class InvoiceBridgeImportService(models.AbstractModel):
         except psycopg2.errors.UniqueViolation as exc:
             if "account_move_ib_invoice_no_uniq" not in str(exc):
                 raise
-            raise ImportConflict(None, invoice_no) from exc
+            raise ImportConflict(None, invoice_no, move_id=self._committed_move_id(company, invoice_no)) from exc
         return move
+
+    @api.model
+    def _committed_move_id(self, company, invoice_no):
+        """The id of the invoice a concurrent request committed (this transaction's snapshot cannot see it)."""
+        with self.env.registry.cursor() as cr:
+            cr.execute("SELECT id FROM account_move WHERE company_id = %s AND ib_invoice_no = %s",
+                       (company.id, invoice_no))
+            row = cr.fetchone()
+            cr.rollback()
+        return row[0] if row else None
 
     @api.model
     def _line_vals(self, item, product, taxes, payload):

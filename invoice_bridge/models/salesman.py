@@ -16,12 +16,17 @@ class InvoiceBridgeSalesman(models.Model):
     _sql_constraints = [("name_company_uniq", "unique(company_id, name)", "This salesman already exists.")]
 
     @api.model
-    def _find_or_create(self, name, company):
-        """The Odoo user named ``name`` (by name or login) in ``company``, else a salesman record."""
+    def _find_or_create(self, name, company, lock=None):
+        """The Odoo user named ``name`` (by name or login) in ``company``, else a salesman record.
+
+        ``lock(names)`` is called before creating one (the import API serializes concurrent creations).
+        """
         users = self.env["res.users"].sudo().search(
             ["|", ("name", "=ilike", name), ("login", "=ilike", name), ("share", "=", False),
              ("company_ids", "in", company.id)], limit=1)
         salesman = self.sudo().search([("company_id", "=", company.id), ("name", "=ilike", name)], limit=1)
         if not salesman:
+            if lock:
+                lock([name])
             salesman = self.sudo().create({"name": name, "company_id": company.id, "user_id": users.id})
         return salesman, users

@@ -1,0 +1,568 @@
+"""The import REST API against a real threaded Odoo server: what Odoo's HttpCase cannot show.
+
+HttpCase runs every request on the test cursor: no two requests are ever concurrent, post-commit hooks are
+dropped and PostgreSQL's NOTIFY is never delivered. Here a real ``odoo-bin`` serves a copy of the installed
+database: concurrent identical imports race for the unique index, the live event stream is woken by
+transactions committed by other server threads or by this process, and schemathesis fuzzes the OpenAPI
+document's operations.
+"""
+import contextlib
+import json
+import queue
+import socket
+import threading
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+SAMPLE = json.loads((Path(__file__).resolve().parent / "data" / "seed002_sample.json").read_text())
+IMPORT = "/api/sales/import/invoice/"
+UPDATE = "/api/sales/update/invoice/"
+SSE = "/api/sales/sse/invoices/"
+OPENAPI = "/api/sales/openapi.json"
+UNIQUE_INDEX = "account_move_ib_invoice_no_uniq"
+#: its definition, as ``account.move.init()`` creates it
+UNIQUE_INDEX_SQL = (f"CREATE UNIQUE INDEX IF NOT EXISTS {UNIQUE_INDEX} ON account_move (company_id, ib_invoice_no) "
+                    "WHERE ib_invoice_no IS NOT NULL")
+NOTIFY_CHANNEL = "invoice_bridge_api_event"
+RACERS = 8
+#: an event must arrive well before the stream's 15 s poll: it is the NOTIFY that wakes it
+EVENT_TIMEOUT = 5
+
+
+# --------------------------------------------------------------------------------------------------- set-up
+@contextlib.contextmanager
+def _env(odoo, registry):
+    """A superuser environment on a real cursor, committed on exit; cache invalidations reach the server."""
+    with registry.manage_changes(), registry.cursor() as cr:
+        yield odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+
+
+def _technical_user(env, company, login):
+    groups = [env.ref("account.group_account_invoice").id, env.ref("base.group_user").id]
+    return env["res.users"].create({
+        "name": f"{login} (technical)", "login": login, "company_id": company.id,
+        "company_ids": [(6, 0, company.ids)], "groups_id": [(6, 0, groups)]})
+
+
+def _issue_key(env, company, user, name):
+    """A rate-limit-free key of ``user`` in ``company``: its record id and its clear secret."""
+    record = env["invoice_bridge.api.key"].create(
+        {"name": name, "company_id": company.id, "user_id": user.id, "rate_limit": 0})
+    action = record.action_generate_key()
+    return record.id, env[action["res_model"]].browse(action["res_id"]).key
+
+
+@pytest.fixture(scope="module")
+def api(odoo, registry):
+    """Main company with a chart of accounts, its technical billing user and key (committed before the server
+    starts), and company B with its own user and key (no chart: it only listens to the stream)."""
+    with _env(odoo, registry) as env:
+        company = env.company
+        if not company.chart_template:
+            env["account.chart.template"].try_loading("generic_coa", company=company, install_demo=False)
+        user = _technical_user(env, company, "ib_rt_tech")
+        key_id, key = _issue_key(env, company, user, "pytest real server")
+        # racers use a key each: one key's rate counter row is updated by every request, and those concurrent
+        # updates end in serialization failures that Odoo replays after a random pause, spreading the racers out
+        racer_keys = [_issue_key(env, company, user, f"pytest racer {i}")[1] for i in range(RACERS)]
+        company_b = env["res.company"].create({"name": "Company B (pytest)"})
+        _key_b_id, key_b = _issue_key(env, company_b, _technical_user(env, company_b, "ib_rt_tech_b"), "pytest B")
+        return SimpleNamespace(company_id=company.id, key_id=key_id, key=key, racer_keys=racer_keys,
+                               company_b_id=company_b.id, key_b=key_b)
+
+
+@pytest.fixture(scope="module")
+def unlimited_http_threads():
+    """The threaded server gives each request its own thread unless ODOO_MAX_HTTP_THREADS caps them."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("ODOO_MAX_HTTP_THREADS", raising=False)
+        yield
+
+
+@pytest.fixture(scope="module")
+def server(api, unlimited_http_threads, odoo_server):
+    return odoo_server
+
+
+def _headers(key, **extra):
+    return {"X-API-KEY": key, "Content-Type": "application/json", **extra}
+
+
+def post_import(server, key, payload, timeout=60):
+    return requests.post(server + IMPORT, data=json.dumps(payload), headers=_headers(key), timeout=timeout)
+
+
+def sample(invoice_no, **overrides):
+    return {**json.loads(json.dumps(SAMPLE)), "invoice_no": invoice_no, **overrides}
+
+
+def fresh_sample(invoice_no, tag):
+    """The sample with a customer, a salesman and items that do not exist yet (all named after ``tag``)."""
+    payload = sample(invoice_no, salesman=f"Salesman {tag}")
+    payload["customer"]["code"] = f"CUST-{tag}"
+    for item in payload["items"]:
+        item["item_code"] = f"{item['item_code']}-{tag}"
+        item["barcode"] = f"{item['barcode']}-{tag}"
+    return payload
+
+
+def _unique(prefix):
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def _scalar(odoo, registry, sql, params=()):
+    with _env(odoo, registry) as env:
+        env.cr.execute(sql, params)
+        return env.cr.fetchone()[0]
+
+
+def count_invoices(odoo, registry, company_id, invoice_no):
+    return _scalar(odoo, registry, "SELECT count(*) FROM account_move WHERE company_id = %s AND ib_invoice_no = %s",
+                   (company_id, invoice_no))
+
+
+@pytest.fixture(scope="module")
+def known_customer(server, api):
+    """The sample's customer, salesman and items exist: a race is then on the invoice number only."""
+    response = post_import(server, api.key, sample("WARM-UP"))
+    assert response.status_code == 201, response.text
+    return response.json()["data"]
+
+
+# --------------------------------------------------------------------------------------------------- races
+def race(server, keys, payloads):
+    """POST each payload (with the key of the same index) from its own thread, all released together:
+    ``[(status, content type, text)]`` in the same order."""
+    barrier = threading.Barrier(len(payloads))
+    results = [None] * len(payloads)
+
+    def worker(index):
+        body = json.dumps(payloads[index])
+        barrier.wait(timeout=30)
+        try:
+            response = requests.post(server + IMPORT, data=body, headers=_headers(keys[index]), timeout=120)
+            results[index] = (response.status_code, response.headers.get("Content-Type", ""), response.text)
+        except requests.RequestException as exc:
+            results[index] = (None, "", repr(exc))
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(payloads))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(180)
+    return results
+
+
+def _describe(results):
+    return "\n".join(f"  {status} {ctype}: {text[:300]}" for status, ctype, text in results)
+
+
+def assert_one_created(results, invoices):
+    """What a race of identical imports must end in: one 201, every other answer a JSON 409 naming it."""
+    statuses = Counter(status for status, _ctype, _text in results)
+    assert statuses[201] == 1, f"expected exactly one 201, got {dict(statuses)}:\n{_describe(results)}"
+    assert invoices == 1, f"{invoices} invoices with this number in the database:\n{_describe(results)}"
+    assert statuses[409] == len(results) - 1, f"the others must be 409: {dict(statuses)}:\n{_describe(results)}"
+    created = next(json.loads(text) for status, _ctype, text in results if status == 201)["data"]
+    for status, ctype, text in results:
+        assert ctype.startswith("application/json"), _describe(results)
+        if status == 409:
+            assert json.loads(text) == {"success": False, "message": "Invoice with this invoice_no already exists.",
+                                        "data": {"id": created["id"], "invoice_no": created["invoice_no"]}}
+
+
+def run_race(server, api, odoo, registry, payload):
+    """``RACERS`` identical imports at once: their answers and the number of invoices with that number."""
+    results = race(server, api.racer_keys, [payload] * RACERS)
+    return results, count_invoices(odoo, registry, api.company_id, payload["invoice_no"])
+
+
+def test_concurrent_identical_imports_create_one_invoice(server, api, odoo, registry, known_customer):
+    for _round in range(3):
+        payload = sample(_unique("RACE"))
+        assert_one_created(*run_race(server, api, odoo, registry, payload))
+
+
+def test_concurrent_identical_imports_of_a_new_customer_create_one_invoice(server, api, odoo, registry):
+    """The first import of a customer: every racer also creates its customer, salesman and items."""
+    tag = uuid.uuid4().hex[:8]
+    payload = fresh_sample(f"RACE-NEW-{tag}", tag)
+    results, invoices = run_race(server, api, odoo, registry, payload)
+    assert all(status is not None and status < 500 for status, _c, _t in results), _describe(results)
+    assert_one_created(results, invoices)
+
+
+@pytest.mark.parametrize("salesman", [True, False], ids=["with-salesman", "without-salesman"])
+def test_concurrent_distinct_invoices_of_a_new_customer_are_all_imported(server, api, odoo, registry, salesman):
+    """Different invoice numbers of one new customer at once (an ERP pushing a batch in parallel): all 201,
+    and the customer, salesman and items are created once."""
+    tag = uuid.uuid4().hex[:8]
+    payloads = [fresh_sample(f"BATCH-{tag}-{index}", tag) for index in range(RACERS)]
+    for payload in payloads:
+        if not salesman:
+            del payload["salesman"]
+    results = race(server, api.racer_keys, payloads)
+    statuses = [status for status, _c, _t in results]
+    counts = {
+        "customers": _scalar(odoo, registry, "SELECT count(*) FROM res_partner WHERE ref = %s", (f"CUST-{tag}",)),
+        "salesmen": _scalar(odoo, registry, "SELECT count(*) FROM invoice_bridge_salesman WHERE name = %s",
+                            (f"Salesman {tag}",)),
+        "items": _scalar(odoo, registry, "SELECT count(*) FROM product_product WHERE default_code = %s",
+                         (f"PR650-{tag}",)),
+    }
+    expected = {"customers": 1, "salesmen": 1 if salesman else 0, "items": 1}
+    assert (statuses, counts) == ([201] * RACERS, expected), (
+        f"statuses {statuses}, created {counts} (expected {expected}):\n{_describe(results)}")
+
+
+def test_concurrent_imports_updating_one_customer_are_all_imported(server, api, known_customer):
+    """Distinct invoices of one existing customer, each with new customer details: the partner updates conflict
+    (PostgreSQL serialization failures, which Odoo answers by replaying the request): all must end in 201."""
+    tag = uuid.uuid4().hex[:8]
+    payloads = [sample(f"UPD-{tag}-{index}") for index in range(RACERS)]
+    for index, payload in enumerate(payloads):
+        payload["customer"]["name"] = f"LifeCare Pharmacy {tag}-{index}"
+    results = race(server, api.racer_keys, payloads)
+    assert [status for status, _c, _t in results] == [201] * RACERS, _describe(results)
+
+
+def test_without_the_unique_index_the_race_creates_duplicates(server, api, odoo, registry, known_customer):
+    """The race test above fails when the index is removed: the index, not luck, gives exactly one invoice."""
+    with _env(odoo, registry) as env:
+        env.cr.execute(f"DROP INDEX {UNIQUE_INDEX}")
+    numbers = []
+    try:
+        for _round in range(5):
+            numbers.append(_unique("NOINDEX"))
+            results, invoices = run_race(server, api, odoo, registry, sample(numbers[-1]))
+            if invoices > 1:
+                break
+        assert invoices > 1, "without the unique index, 5 rounds of concurrent identical imports never duplicated"
+        assert Counter(status for status, _c, _t in results)[201] == invoices, _describe(results)
+        with pytest.raises(AssertionError, match="expected exactly one 201"):
+            assert_one_created(results, invoices)
+    finally:
+        with _env(odoo, registry) as env:  # keep the first invoice of each number, then restore the index
+            env.cr.execute("""UPDATE account_move m SET ib_invoice_no = m.ib_invoice_no || '-dup-' || m.id
+                               WHERE m.ib_invoice_no = ANY(%s) AND m.id > (
+                                   SELECT min(o.id) FROM account_move o WHERE o.company_id = m.company_id
+                                      AND o.ib_invoice_no = m.ib_invoice_no)""", (numbers,))
+            env.cr.execute(UNIQUE_INDEX_SQL)
+    assert _scalar(odoo, registry, "SELECT count(*) FROM pg_indexes WHERE indexname = %s", (UNIQUE_INDEX,)) == 1
+
+
+# --------------------------------------------------------------------------------------------- event stream
+class EventStream:
+    """A Server-Sent Events client: a thread reads the stream and queues its blocks (dicts of field lists)."""
+
+    def __init__(self, server, key, last_event_id=None, params=None):
+        headers = {"X-API-KEY": key, "Accept": "text/event-stream"}
+        if last_event_id is not None:
+            headers["Last-Event-ID"] = str(last_event_id)
+        self.response = requests.get(server + SSE, headers=headers, params=params, stream=True, timeout=(10, 60))
+        self.blocks = queue.Queue()
+        if self.response.status_code == 200:
+            threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        buffer = b""
+        try:
+            for chunk in self.response.iter_content(chunk_size=1):
+                buffer += chunk
+                while b"\n\n" in buffer:
+                    block, buffer = buffer.split(b"\n\n", 1)
+                    self.blocks.put(self._parse(block.decode()))
+        except Exception as exc:  # noqa: BLE001 - the stream ended (closed by the test or the server)
+            self.blocks.put({"error": [repr(exc)]})
+        self.blocks.put({"error": ["end of stream"]})
+
+    @staticmethod
+    def _parse(text):
+        block = {}
+        for line in text.split("\n"):
+            name, _sep, value = line.partition(":")
+            block.setdefault(name or "comment", []).append(value[1:] if value.startswith(" ") else value)
+        return block
+
+    def next_block(self, timeout):
+        try:
+            block = self.blocks.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        assert "error" not in block, block
+        return block
+
+    def next_event(self, timeout=EVENT_TIMEOUT):
+        """The next event (skipping comments) as ``(id, event, data)``; fails after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            block = self.next_block(left)
+            if block and "data" in block:
+                assert len(block["id"]) == len(block["event"]) == len(block["data"]) == 1, block
+                return int(block["id"][0]), block["event"][0], json.loads(block["data"][0])
+        raise AssertionError(f"no event within {timeout} s")
+
+    def connected(self):
+        """The stream's first block: the reconnection delay and a comment; returns the comment."""
+        assert self.response.status_code == 200, self.response.text
+        assert self.response.headers["Content-Type"].startswith("text/event-stream")
+        block = self.next_block(10)
+        assert block and block.get("retry") == ["3000"], block
+        return block["comment"][0]
+
+    def close(self):
+        # the reader thread holds the buffered socket reader's lock until data comes (up to the 15 s keep-alive):
+        # shut the socket down first, which ends its read at once
+        # (urllib3's response -> http.client's response -> its buffered reader -> socket.SocketIO -> the socket)
+        reader = getattr(getattr(self.response.raw, "_fp", None), "fp", None)
+        sock = getattr(getattr(reader, "raw", None), "_sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        self.response.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exc):
+        self.close()
+
+
+@pytest.fixture
+def invoice(server, api):
+    """A freshly imported invoice (waiting for approval): its ``data``."""
+    response = post_import(server, api.key, sample(_unique("SSE")))
+    assert response.status_code == 201, response.text
+    return response.json()["data"]
+
+
+def emit(env_factory, event, move_id):
+    with env_factory() as env:
+        return env["invoice_bridge.api.event"]._emit(event, env["account.move"].browse(move_id)).id
+
+
+def test_stream_refusals_are_json(server, api):
+    response = requests.get(server + SSE, timeout=10)
+    assert (response.status_code, response.headers["Content-Type"]) == (401, "application/json")
+    assert response.json() == {"success": False, "message": "Authentication credentials were not provided."}
+    response = requests.get(server + SSE, headers={"X-API-KEY": "ibk_wrong"}, timeout=10)
+    assert (response.status_code, response.json()["message"]) == (401, "Invalid API key")
+    response = requests.get(server + SSE, headers={"X-API-KEY": api.key, "Last-Event-ID": "abc"}, timeout=10)
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"Last-Event-ID": ["A valid integer is required."]}
+
+
+def test_stream_receives_events_committed_by_other_transactions(server, api, env_factory):
+    with EventStream(server, api.key) as stream:
+        assert stream.connected().startswith("connected, last event ")
+        # (a) a POST served by another server thread, sent from another thread of ours
+        payload = sample(_unique("SSE-A"))
+        answers = []
+        sender = threading.Thread(target=lambda: answers.append(post_import(server, api.key, payload)))
+        sender.start()
+        first_id, event, data = stream.next_event()
+        sender.join(30)
+        assert answers[0].status_code == 201, answers[0].text
+        move_id = answers[0].json()["data"]["id"]
+        assert event == "invoice_created"
+        assert (data["id"], data["invoice_no"], data["status"], data["total_amount"]) == (
+            move_id, payload["invoice_no"], "waiting_approval", 920.0)
+        assert data["customer"] == {"code": "CUST-889", "name": "LifeCare Pharmacy"}
+        assert [item["quantity"] for item in data["items"]] == [20, 10]
+
+        # (b) the review workflow, committed by this process on its own connection
+        started = time.monotonic()
+        with env_factory() as env:
+            env["account.move"].browse(move_id)._ib_return_to_billing("PR650 batch missing")
+        second_id, event, data = stream.next_event()
+        assert time.monotonic() - started < EVENT_TIMEOUT  # woken by the NOTIFY, not by the 15 s poll
+        assert second_id > first_id
+        assert (event, data["id"], data["status"], data["review_reason"]) == (
+            "invoice_review", move_id, "review", "PR650 batch missing")
+
+        # (c) an event emitted directly; a rolled-back one is never seen
+        with env_factory(commit=False) as env:
+            env["invoice_bridge.api.event"]._emit("invoice_updated", env["account.move"].browse(move_id))
+        third = emit(env_factory, "invoice_updated", move_id)
+        third_id, event, data = stream.next_event()
+        assert (third_id, event, data["invoice_no"]) == (third, "invoice_updated", payload["invoice_no"])
+
+
+def test_stream_resumes_after_last_event_id(server, api, env_factory, invoice):
+    with EventStream(server, api.key) as stream:
+        stream.connected()
+        ids = [emit(env_factory, "invoice_updated", invoice["id"]) for _ in range(3)]
+        assert [stream.next_event()[0] for _ in ids] == ids
+    with EventStream(server, api.key, last_event_id=ids[0]) as stream:
+        assert stream.connected() == f"connected, last event {ids[0]}"
+        assert [stream.next_event()[:2] for _ in ids[1:]] == [(i, "invoice_updated") for i in ids[1:]]
+        later = emit(env_factory, "invoice_updated", invoice["id"])
+        assert stream.next_event()[0] == later
+    with EventStream(server, api.key, params={"last_event_id": ids[1]}) as stream:  # clients without headers
+        stream.connected()
+        assert stream.next_event()[0] == ids[2]
+    with EventStream(server, api.key) as stream:  # a new client gets what happens from now on only
+        assert stream.connected() == f"connected, last event {later}"
+        newest = emit(env_factory, "invoice_updated", invoice["id"])
+        assert stream.next_event()[0] == newest
+
+
+def test_stream_isolates_companies_and_keeps_alive(server, api, env_factory, invoice):
+    with EventStream(server, api.key) as stream_a, EventStream(server, api.key_b) as stream_b:
+        stream_a.connected()
+        stream_b.connected()
+        started = time.monotonic()
+        event_a = emit(env_factory, "invoice_updated", invoice["id"])
+        assert stream_a.next_event()[0] == event_a
+        # company B's stream sees nothing of A: only its keep-alive comment, every 15 s
+        block = stream_b.next_block(25)
+        assert block == {"comment": ["keep-alive"]}, block
+        assert time.monotonic() - started > 10
+        with env_factory() as env:
+            event_b = env["invoice_bridge.api.event"].create({
+                "event": "invoice_created", "company_id": api.company_b_id, "payload": json.dumps({"id": 0})})
+            env.cr.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, str(event_b.id)))
+            event_b = event_b.id
+        assert stream_b.next_event()[:2] == (event_b, "invoice_created")
+        event_a2 = emit(env_factory, "invoice_updated", invoice["id"])
+        assert stream_a.next_event()[0] == event_a2  # A never received B's event in between
+
+
+# ------------------------------------------------------------------------------------------ HTTP refusals
+@pytest.mark.parametrize(("path", "method"), [(IMPORT, "POST"), (UPDATE, "PATCH")])
+def test_401_bodies_are_json(server, path, method):
+    body = json.dumps(SAMPLE)
+    cases = [({}, "Authentication credentials were not provided."), ({"X-API-KEY": "ibk_wrong"}, "Invalid API key"),
+             ({"Authorization": "Bearer nope"}, "Invalid API key")]
+    for headers, message in cases:
+        response = requests.request(method, server + path, data=body, timeout=10,
+                                    headers={"Content-Type": "application/json", **headers})
+        assert (response.status_code, response.headers["Content-Type"]) == (401, "application/json"), response.text
+        assert response.json() == {"success": False, "message": message}
+
+
+@pytest.fixture
+def small_body_limit(odoo, registry):
+    with _env(odoo, registry) as env:
+        env["ir.config_parameter"].set_param("invoice_bridge.import_max_body_bytes", "2000")
+    yield 2000
+    with _env(odoo, registry) as env:
+        env["ir.config_parameter"].set_param("invoice_bridge.import_max_body_bytes", False)
+
+
+def test_oversize_bodies_are_413_json(server, api, odoo, registry, small_body_limit):
+    payload = sample(_unique("BIG"), memo="x" * small_body_limit)  # a valid invoice, over the limit
+    body = json.dumps(payload).encode()
+
+    def chunked(data):  # a generator: requests sends it chunked, without Content-Length
+        for start in range(0, len(data), 500):
+            yield data[start:start + 500]
+
+    expected = {"success": False, "message": "Request body too large."}
+    for label, data in (("Content-Length", body), ("chunked", chunked(body))):
+        response = requests.post(server + IMPORT, data=data, headers=_headers(api.key), timeout=30)
+        assert (response.status_code, response.headers["Content-Type"]) == (413, "application/json"), (
+            f"{label} body of {len(body)} bytes (limit {small_body_limit}): {response.status_code} {response.text}")
+        assert response.json() == expected
+    assert count_invoices(odoo, registry, api.company_id, payload["invoice_no"]) == 0
+    # under the limit, a chunked body is read whole
+    small = json.dumps(sample(_unique("SMALL"))).encode()
+    response = requests.post(server + IMPORT, data=chunked(small), headers=_headers(api.key), timeout=30)
+    assert response.status_code == 201, response.text
+
+
+# ----------------------------------------------------------------------------------------------- fuzzing
+REVIEWED = 3
+
+
+@pytest.fixture(scope="module")
+def in_review(server, api, odoo, registry):
+    """Invoices in REVIEW state whose numbers the fuzzer's PATCH requests use half of the time."""
+    numbers = []
+    for index in range(REVIEWED):
+        number = _unique(f"FUZZ-REVIEW-{index}")
+        response = post_import(server, api.key, sample(number))
+        assert response.status_code == 201, response.text
+        numbers.append(number)
+    _return_to_billing(odoo, registry, api, numbers)
+    return numbers
+
+
+def _return_to_billing(odoo, registry, api, numbers):
+    with _env(odoo, registry) as env:
+        moves = env["account.move"].search([("company_id", "=", api.company_id), ("ib_invoice_no", "in", numbers),
+                                            ("state", "=", "draft"), ("ib_import_state", "=", "waiting_approval")])
+        if moves:
+            moves._ib_return_to_billing("fuzzing")
+
+
+def _short(text, size=600):
+    return text if len(text) <= size else text[:size] + "…"
+
+
+def test_schemathesis_finds_no_server_error(server, api, odoo, registry, in_review):
+    schema = schemathesis.openapi.from_url(server + OPENAPI, timeout=30)
+    headers = {"X-API-KEY": api.key}
+    common = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
+              response_schema_conformance]
+    failures, statuses = {}, Counter()
+
+    def fuzzer(operation, method, mode):
+        checks = common + ([negative_data_rejection] if mode == GenerationMode.NEGATIVE else [])
+
+        @settings(max_examples=50, deadline=None, derandomize=True, database=None, phases=[Phase.generate],
+                  suppress_health_check=list(HealthCheck))
+        @given(case=operation.as_strategy(generation_mode=mode), steer=st.integers(0, 3))
+        def fuzz(case, steer):
+            if mode == GenerationMode.POSITIVE and isinstance(case.body, dict) and steer < 2:
+                # steer half of the valid bodies towards success: invoices in review / new numbers, no unknown
+                # currency or taxes
+                if method == "PATCH":
+                    case.body["invoice_no"] = in_review[steer % len(in_review)]
+                else:
+                    case.body["invoice_no"] = _unique("FUZZ")
+                    case.body.pop("currency", None)
+                    for item in case.body.get("items") or []:
+                        if isinstance(item, dict):
+                            item.pop("taxes", None)
+            response = case.call(headers=headers, timeout=60)
+            statuses[(method, mode.value, response.status_code)] += 1
+            try:
+                case.validate_response(response, checks=checks, headers=headers)
+            except Exception as exc:  # noqa: BLE001 - collected: one report of every distinct failure
+                title = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                failures.setdefault((method, mode.value, title), (
+                    response.status_code, _short(str(exc), 1500), _short(case.as_curl_command(headers), 1500),
+                    _short(response.text)))
+            if method == "PATCH" and response.status_code == 200:
+                _return_to_billing(odoo, registry, api, in_review)
+
+        return fuzz
+
+    for path, method in ((IMPORT, "POST"), (UPDATE, "PATCH")):
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            fuzzer(schema[path][method], method, mode)()
+
+    report = "\n\n".join(f"{method} ({mode}) -> {status}: {title}\n{message}\n{curl}\nresponse: {text}"
+                         for (method, mode, title), (status, message, curl, text) in failures.items())
+    assert not failures, f"{len(failures)} distinct failures; statuses {dict(statuses)}\n\n{report}"
+    assert any(status == 201 for (_m, _mode, status) in statuses), statuses
+    assert any(status == 200 for (_m, _mode, status) in statuses), statuses
