@@ -402,8 +402,29 @@ class InvoiceBridgeEasybillExport(models.Model):
             outcome.hint = _("easybill refused the request: correct the customer or the services (or the API "
                              "key in the settings), then press Retry on the export.")
         elif outcome.result == SUCCESS:
-            outcome.message = f"HTTP {exchange.status}: {dict(STEPS).get(msg.event_type, msg.event_type)}"
-            outcome.body = exchange.body
+            try:  # the next steps need what this answer carries: an answer without it is a failure
+                if exchange.request.method == "GET":  # a lookup (also a create's lookup after a lost answer)
+                    first_item_id(exchange.body)
+                elif exchange.request.method == "POST":
+                    parse_id(exchange.body)
+            except ValueError as exc:
+                outcome = Outcome(FAIL, f"HTTP {exchange.status}: {exc}", hint=_(
+                    "easybill's answer was not understood; check the API URL in the settings, then press Retry."))
+            else:
+                outcome.message = f"HTTP {exchange.status}: {dict(STEPS).get(msg.event_type, msg.event_type)}"
+                outcome.body = exchange.body
+        # which customer, in the log line of every request (Odoo's partner is on the line too)
+        export = self.sudo().browse(msg.res_id).exists()
+        if export:
+            customer = export.easybill_customer_id
+            if not customer and outcome.result == SUCCESS and msg.event_type in ("customer_find", "customer_create"):
+                try:
+                    customer = (first_item_id(exchange.body) if exchange.request.method == "GET"
+                                else parse_id(exchange.body))
+                except ValueError:
+                    customer = None
+            easybill_id = f" (easybill {customer})" if customer else ""
+            outcome.message += f" · customer {export.customer_number}{easybill_id}"
         return outcome
 
     def _on_step_result(self, msg, outcome):

@@ -240,6 +240,17 @@ class TestEasybillExport(EasybillCase):
         self.assertEqual(len(self.fake.customers), 1)
         self.assertEqual(len(self.fake.documents), 1)
 
+    def test_answer_without_id_fails_the_export(self):
+        self.services()
+        self.fake.fail_next("POST", "/documents$", status=201, body={"unexpected": True})
+        export = self.export()
+        self.assertEqual(export.state, "failed")
+        self.assertIn("no id", export.last_error)
+        log = self.env["invoice_bridge.sync.log"].search([("res_model", "=", self.Export._name),
+                                                          ("res_id", "=", export.id), ("state", "=", "failed")])
+        self.assertIn("API URL", log.hint)
+        self.assertIn(f"customer {self.customer.ref}", log.message)
+
     def test_missing_api_key_fails_with_hint(self):
         self.company.ib_easybill_api_key = False
         self.services()
