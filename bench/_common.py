@@ -22,7 +22,7 @@ def header(name):
 def load_odoo(db):
     src = Path(os.environ.get("IB_ODOO_SRC", "/opt/odoo"))
     sys.path.insert(0, str(src))
-    import odoo  # noqa: PLC0415
+    import odoo
 
     odoo.tools.config.parse_config([
         "--addons-path", ",".join([str(src / "addons"), str(src / "odoo" / "addons"), str(REPO)]),

@@ -130,7 +130,7 @@ def setup_data(odoo, registry, args):
 def child_export(args):
     """Runs in a fresh process: time and memory of the full export, then the CSV building alone. Prints JSON."""
     odoo, registry = load_odoo(args.db)
-    from odoo.addons.invoice_bridge.lib.easybill_csv import build_csv, validate_csv  # noqa: PLC0415
+    from odoo.addons.invoice_bridge.lib.easybill_csv import build_csv, validate_csv
 
     with registry.cursor() as cr:  # warm-up: registry caches, code paths (one customer, another month)
         env = _env(odoo, cr)

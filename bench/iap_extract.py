@@ -32,7 +32,7 @@ def main():
     url = json.loads(fake.stdout.readline())["url"]
     try:
         odoo, registry = load_odoo(args.db)
-        from odoo.addons.invoice_bridge.lib.iap_extract import IapExtractClient  # noqa: PLC0415
+        from odoo.addons.invoice_bridge.lib.iap_extract import IapExtractClient
 
         sample = base64.b64encode((REPO / "tests" / "fakes" / "sample_bill.pdf").read_bytes()).decode()
         client = IapExtractClient(url)

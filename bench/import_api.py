@@ -180,7 +180,7 @@ def over_http(odoo, registry, db, uid, key, count):
 def in_process(odoo, registry, count=100):
     """ms and SQL queries per invoice, record cache emptied before each: the import service (parse, lookups,
     upserts, create, event; no HTTP, no key, no sync log) vs. account.move.create."""
-    from odoo.addons.invoice_bridge.lib import import_payload  # noqa: PLC0415
+    from odoo.addons.invoice_bridge.lib import import_payload
 
     results = {}
     with registry.cursor() as cr:

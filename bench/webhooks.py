@@ -82,7 +82,7 @@ def posting_overhead(odoo, registry, partner_ids, product_id, url, total=200, ch
 
 def start_server(db, port):
     src = os.environ.get("IB_ODOO_SRC", "/opt/odoo")
-    log = open(REPO / ".run" / "bench-server.log", "w")  # noqa: SIM115
+    log = open(REPO / ".run" / "bench-server.log", "w")  # noqa: SIM115 - the server's whole life
     addons = ",".join([f"{src}/addons", f"{src}/odoo/addons", str(REPO)])
     proc = subprocess.Popen([sys.executable, f"{src}/odoo-bin", "--addons-path", addons, "-d", db, "--db-filter",
                              f"^{db}$", "--http-interface", "127.0.0.1", "--http-port", str(port),
@@ -103,7 +103,6 @@ def latency(odoo, registry, db, partner_ids, product_id, posts=200):
             set_endpoint(env, f"{receiver.url}/hook", True)
             env["ir.config_parameter"].set_param("report.url", "")
             ids = create_drafts(env, partner_ids, product_id, posts, lines=5).ids
-            env["res.users"].browse(odoo.SUPERUSER_ID)  # noqa: B018
         port = 18000 + os.getpid() % 1000
         proc, url = start_server(db, port)
         try:

@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def _load_plain_lib():
     """Import ``invoice_bridge/lib`` as the standalone package ``ib_lib``: it must need neither Odoo nor the ORM."""
-    import importlib.util  # noqa: PLC0415
+    import importlib.util
 
     lib_dir = REPO / "invoice_bridge" / "lib"
     spec = importlib.util.spec_from_file_location("ib_lib", lib_dir / "__init__.py",
@@ -105,7 +105,7 @@ def env_factory(odoo, registry):
 
 @pytest.fixture
 def receiver():
-    from tests.fakes.webhook_receiver import WebhookReceiver  # noqa: PLC0415
+    from tests.fakes.webhook_receiver import WebhookReceiver
 
     with WebhookReceiver() as rec:
         yield rec

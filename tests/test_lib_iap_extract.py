@@ -24,7 +24,7 @@ SAMPLE = Path(__file__).parent / "fakes" / "sample_bill.pdf"
 
 @pytest.fixture
 def fake():
-    from tests.fakes.iap_extract import IapExtractFake  # noqa: PLC0415
+    from tests.fakes.iap_extract import IapExtractFake
 
     with IapExtractFake() as server:
         yield server

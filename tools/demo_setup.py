@@ -1,17 +1,19 @@
 # Run by `make demo` inside `odoo-bin shell` (``env`` is provided); idempotent.
 # Points the demo at the offline fakes whose URLs `make demo` passes in IB_FAKES, and fills the sync log with
 # one delivered, one retrying and one dead message so every state of the UI can be seen.
+# ruff: noqa: F821 - ``env`` is provided by odoo-bin shell, which runs this file
 import json
 import os
+from datetime import date, timedelta
 from pathlib import Path
 
 import requests
 
 fakes = json.loads(os.environ["IB_FAKES"])
 receiver = fakes["webhook_receiver"]
-Outbox = env["invoice_bridge.outbox"]  # noqa: F821 - provided by odoo-bin shell
-ICP = env["ir.config_parameter"].sudo()  # noqa: F821
-invoices = env["account.move"].search([("move_type", "=", "out_invoice"), ("state", "=", "posted")], limit=3)  # noqa: F821
+Outbox = env["invoice_bridge.outbox"]
+ICP = env["ir.config_parameter"].sudo()
+invoices = env["account.move"].search([("move_type", "=", "out_invoice"), ("state", "=", "posted")], limit=3)
 
 
 def queue(key, url, invoice, target):
@@ -34,7 +36,7 @@ if invoices and not Outbox.search_count([("idempotency_key", "=like", "demo-%")]
     Outbox._drain(autocommit=True, short_wait=0)
     ICP.set_param("invoice_bridge.retry_schedule", schedule or False)
 # a webhook endpoint on the demo receiver, which is given its secret to verify signatures
-Endpoint = env["invoice_bridge.webhook.endpoint"].with_context(active_test=False)  # noqa: F821
+Endpoint = env["invoice_bridge.webhook.endpoint"].with_context(active_test=False)
 endpoint = Endpoint.search([("name", "=", "Demo receiver")], limit=1) or Endpoint.create(
     {"name": "Demo receiver", "url": f"{receiver}/webhook"})
 endpoint.write({"url": f"{receiver}/webhook", "active": True})
@@ -47,44 +49,43 @@ ICP.set_param("report.url", demo_url)
 if invoices and not Outbox.search_count([("channel", "=", "webhook")]):
     invoices[:1].action_ib_send_webhook()  # delivered by the server's cron as soon as it starts
 # vendor bill digitization against the fake Extract API, with a sample bill ready to digitize
-env.company.ib_extract_endpoint = fakes["iap_extract"]  # noqa: F821
-env.ref("base.EUR").active = True  # noqa: F821
-Partner = env["res.partner"]  # noqa: F821
+env.company.ib_extract_endpoint = fakes["iap_extract"]
+env.ref("base.EUR").active = True
+Partner = env["res.partner"]
 if not Partner.search_count([("vat", "=", "BE0477472701")]):
     Partner.create({"name": "Wood Corner", "vat": "BE0477472701", "supplier_rank": 1})
-Tax = env["account.tax"]  # noqa: F821
+Tax = env["account.tax"]
 if not Tax.search_count([("type_tax_use", "=", "purchase"), ("amount", "=", 21), ("amount_type", "=", "percent")]):
     Tax.create({"name": "21% (purchase, demo)", "amount": 21, "amount_type": "percent", "type_tax_use": "purchase"})
 SAMPLE_NAME = "wood-corner-WC-2026-117.pdf"
-Attachment = env["ir.attachment"]  # noqa: F821
+Attachment = env["ir.attachment"]
 if not Attachment.search_count([("name", "=", SAMPLE_NAME), ("res_model", "=", "account.move")]):
-    bill = env["account.move"].create({"move_type": "in_invoice"})  # noqa: F821
+    bill = env["account.move"].create({"move_type": "in_invoice"})
     sample = (Path(os.environ["IB_REPO"]) / "tests" / "fakes" / "sample_bill.pdf").read_bytes()
     bill.message_main_attachment_id = Attachment.create({
         "name": SAMPLE_NAME, "raw": sample, "mimetype": "application/pdf", "res_model": "account.move",
         "res_id": bill.id})
-env.cr.commit()  # noqa: F821
+env.cr.commit()
 print(f"demo data ready: {Outbox.search_count([])} outbox messages, receiver at {receiver}")
 
 # ---- monthly easybill export: the fake easybill API, a collector journal and last month's services
-from datetime import date, timedelta  # noqa: E402
 
-company = env.company  # noqa: F821
+company = env.company
 company.write({"ib_easybill_enabled": True, "ib_easybill_url": fakes["easybill"],
                "ib_easybill_api_key": fakes["easybill_api_key"], "ib_easybill_rate_limit": "60"})
 company.partner_id.tz = company.partner_id.tz or "Europe/Berlin"
-Journal = env["account.journal"]  # noqa: F821
+Journal = env["account.journal"]
 collector = Journal.search([("code", "=", "EBS"), ("company_id", "=", company.id)], limit=1) or Journal.create({
     "name": "Services invoiced in easybill", "code": "EBS", "type": "sale", "ib_easybill": True,
     "company_id": company.id})
-Product = env["product.product"]  # noqa: F821
+Product = env["product.product"]
 storage = Product.search([("default_code", "=", "SRV-LAGER")], limit=1) or Product.create({
     "name": "Lagerung (Palettenplatz)", "default_code": "SRV-LAGER", "type": "service", "list_price": 12.5})
 fee = Product.search([("default_code", "=", "FEE-STORNO")], limit=1) or Product.create({
     "name": "Stornogebühr", "default_code": "FEE-STORNO", "type": "service", "list_price": 30,
     "ib_cancellation_fee": True})
 last_month_day = date.today().replace(day=1) - timedelta(days=10)
-Move = env["account.move"]  # noqa: F821
+Move = env["account.move"]
 if not Move.search_count([("journal_id", "=", collector.id)]):
     customers = Partner.search([("is_company", "=", True), ("country_id", "!=", False),
                                 ("id", "!=", company.partner_id.id)], limit=3)
@@ -99,19 +100,19 @@ if not Move.search_count([("journal_id", "=", collector.id)]):
             ]})
 
 # ---- import API: a technical user and a key for the curl examples of the tour (shown once, kept in .run/)
-billing = env.ref("account.group_account_invoice")  # noqa: F821
-Users = env["res.users"].with_context(active_test=False)  # noqa: F821
+billing = env.ref("account.group_account_invoice")
+Users = env["res.users"].with_context(active_test=False)
 tech = Users.search([("login", "=", "demo_import_api")], limit=1) or Users.create({
     "name": "Demo ERP (technical user)", "login": "demo_import_api", "email": "erp@example.com",
     "company_id": company.id, "company_ids": [(6, 0, company.ids)],
-    "groups_id": [(6, 0, [billing.id, env.ref("base.group_user").id])]})  # noqa: F821
-Keys = env["invoice_bridge.api.key"].with_context(active_test=False)  # noqa: F821
+    "groups_id": [(6, 0, [billing.id, env.ref("base.group_user").id])]})
+Keys = env["invoice_bridge.api.key"].with_context(active_test=False)
 key_record = Keys.search([("name", "=", "Demo ERP")], limit=1) or Keys.create(
     {"name": "Demo ERP", "company_id": company.id, "user_id": tech.id})
 key_file = Path(os.environ["IB_REPO"]) / ".run" / "demo_api_key.txt"
 known = key_file.read_text().strip() if key_file.exists() else ""
 if not (known and Keys._authenticate(known) == key_record):
     action = key_record.action_generate_key()
-    key_file.write_text(env[action["res_model"]].browse(action["res_id"]).key + "\n")  # noqa: F821
-env.cr.commit()  # noqa: F821
+    key_file.write_text(env[action["res_model"]].browse(action["res_id"]).key + "\n")
+env.cr.commit()
 print(f"import API key for the tour: {key_file}")

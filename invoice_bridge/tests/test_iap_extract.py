@@ -131,7 +131,7 @@ class TestIapExtract(AccountTestInvoicingCommon):
         self.assertIn("differs", move.message_ids[0].body)
 
     def fake_default(self):
-        from tests.fakes.iap_extract import DEFAULT_RESULT  # noqa: PLC0415
+        from tests.fakes.iap_extract import DEFAULT_RESULT
 
         return dict(DEFAULT_RESULT)
 
@@ -157,7 +157,7 @@ class TestIapExtract(AccountTestInvoicingCommon):
         self.fake.set_not_ready_polls(1000)
         client_ids = []
         document = base64.b64encode(SAMPLE).decode()
-        from ..lib.iap_extract import IapExtractClient  # noqa: PLC0415
+        from ..lib.iap_extract import IapExtractClient
 
         client = IapExtractClient(self.fake.url)
         for _ in range(500):
