@@ -403,20 +403,27 @@ def install_fresh(py, odoo_src, pg, db, env):
                  "--max-cron-threads=0", "--http-port", str(free_port()), "--log-level=warn"), env=env)
 
 
-def cmd_bench(args):
+@contextlib.contextmanager
+def fresh_cluster_db(args, cluster, db):
+    """A throwaway cluster with a new database ``db`` where the addon is installed; stopped afterwards."""
     odoo_src, py = cmd_setup(args)
-    pg = Postgres("bench").start()
+    pg = Postgres(cluster).start()
     env = child_env(pg, odoo_src, py)
-    db = "ib_bench"
     try:
         install_fresh(py, odoo_src, pg, db, env)
+        yield odoo_src, py, pg, env
+    finally:
+        pg.stop(quiet=True)
+
+
+def cmd_bench(args):
+    db = "ib_bench"
+    with fresh_cluster_db(args, "bench", db) as (_odoo_src, py, _pg, env):
         names = args.names or sorted(p.stem for p in (REPO / "bench").glob("*.py") if not p.stem.startswith("_"))
         rc = 0
         for name in names:
             rc |= run([py, REPO / "bench" / f"{name}.py", "--db", db], env=env, check=False).returncode
         return rc
-    finally:
-        pg.stop(quiet=True)
 
 
 POT = REPO / ADDON / "i18n" / f"{ADDON}.pot"
@@ -435,18 +442,12 @@ def export_pot(py, odoo_src, pg, db, env, target):
 
 
 def cmd_pot(args):
-    odoo_src, py = cmd_setup(args)
-    pg = Postgres("i18n").start()
-    env = child_env(pg, odoo_src, py)
     db = "ib_i18n"
-    try:
-        install_fresh(py, odoo_src, pg, db, env)
+    with fresh_cluster_db(args, "i18n", db) as (odoo_src, py, pg, env):
         POT.parent.mkdir(exist_ok=True)
         export_pot(py, odoo_src, pg, db, env, POT)
         print(f"[ibctl] wrote {POT.relative_to(REPO)}")
         return 0
-    finally:
-        pg.stop(quiet=True)
 
 
 def cmd_pg(args):

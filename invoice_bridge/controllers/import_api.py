@@ -98,7 +98,7 @@ class ImportApi(http.Controller):
                 "Last-Event-ID": ["A valid integer is required."]}))
         if last_id is None:  # a new client receives what happens from now on
             last_id = env["invoice_bridge.api.event"]._last_id(caller.company.id)
-        self._log(env, caller, 200, started, message=f"{caller.label}: event stream opened after event {last_id}")
+        self._log(env, caller, 200, started, message=f"event stream opened after event {last_id}")
         keepalive = float(env["ir.config_parameter"].get_param("invoice_bridge.sse_keepalive_seconds",
                                                                KEEPALIVE_SECONDS) or KEEPALIVE_SECONDS)
         stream = EventStream(request.db, caller.company.id, last_id, keepalive)
@@ -174,7 +174,7 @@ class ImportApi(http.Controller):
                       hint=refusal.hint, detached=True)
             return _json(refusal.status, refusal.body, refusal.headers)
         self._log(env, caller, status, started, move.id, move.partner_id.id,
-                  message=f"{caller.label}: {payload['message']}")
+                  message=payload["message"])
         return _json(status, payload)
 
     def _do_import(self, env, caller, body):
@@ -273,8 +273,7 @@ class ImportApi(http.Controller):
             "res_model": "account.move" if move_id else False, "res_id": move_id or False,
             "endpoint": httprequest.path, "http_method": httprequest.method, "http_status": status,
             "duration_ms": int((time.perf_counter() - started) * 1000),
-            "message": message if not caller else (message if message.startswith(caller.label) else
-                                                   f"{caller.label}: {message}"),
+            "message": f"{caller.label}: {message}" if caller else message,
             "hint": hint or False,
             "user_id": caller.uid if caller else False,
             "request_headers": dict(httprequest.headers),

@@ -20,8 +20,8 @@ class Outcome:
     gone: bool = False
     #: what a user should do next (shown in the sync log)
     hint: str = ""
-    #: the answer's body, for channels whose next step depends on it (e.g. an id the API created)
-    body: str = ""
+    #: what the answer carries that the channel's next step needs (e.g. the id the API created or found)
+    data: object = None
 
 
 def classify_http(exchange, retry_client_errors=True):

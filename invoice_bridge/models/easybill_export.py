@@ -260,6 +260,11 @@ class InvoiceBridgeEasybillExport(models.Model):
             ))
         return positions
 
+    def _csv_bytes(self):
+        """This export's CSV (``CsvValidationError`` when its data cannot make a valid file)."""
+        return build_csv(self._csv_customer(), self._document_date(), self.period_start, self.period_end,
+                         self._csv_positions())
+
     def _document_date(self):
         return self.period_end
 
@@ -268,8 +273,7 @@ class InvoiceBridgeEasybillExport(models.Model):
         attachments = []
         for export in self:
             try:
-                data = build_csv(export._csv_customer(), export._document_date(), export.period_start,
-                                 export.period_end, export._csv_positions())
+                data = export._csv_bytes()
                 errors = validate_csv(data)  # the file as written, read back: what easybill's import will see
             except CsvValidationError as exc:
                 errors = exc.errors
@@ -404,25 +408,20 @@ class InvoiceBridgeEasybillExport(models.Model):
         elif outcome.result == SUCCESS:
             try:  # the next steps need what this answer carries: an answer without it is a failure
                 if exchange.request.method == "GET":  # a lookup (also a create's lookup after a lost answer)
-                    first_item_id(exchange.body)
+                    outcome.data = first_item_id(exchange.body)
                 elif exchange.request.method == "POST":
-                    parse_id(exchange.body)
+                    outcome.data = parse_id(exchange.body)
             except ValueError as exc:
                 outcome = Outcome(FAIL, f"HTTP {exchange.status}: {exc}", hint=_(
                     "easybill's answer was not understood; check the API URL in the settings, then press Retry."))
             else:
                 outcome.message = f"HTTP {exchange.status}: {dict(STEPS).get(msg.event_type, msg.event_type)}"
-                outcome.body = exchange.body
         # which customer, in the log line of every request (Odoo's partner is on the line too)
         export = self.sudo().browse(msg.res_id).exists()
         if export:
             customer = export.easybill_customer_id
-            if not customer and outcome.result == SUCCESS and msg.event_type in ("customer_find", "customer_create"):
-                try:
-                    customer = (first_item_id(exchange.body) if exchange.request.method == "GET"
-                                else parse_id(exchange.body))
-                except ValueError:
-                    customer = None
+            if not customer and msg.event_type in ("customer_find", "customer_create"):
+                customer = outcome.data
             easybill_id = f" (easybill {customer})" if customer else ""
             outcome.message += f" · customer {export.customer_number}{easybill_id}"
         return outcome
@@ -440,26 +439,24 @@ class InvoiceBridgeEasybillExport(models.Model):
             if step in UNCERTAIN_LOOKUP and lost and self.uncertain_step != step:
                 self.uncertain_step = step
             return
-        body = outcome.body or ""
+        found = outcome.data  # the id the answer carried (None: a lookup found nothing)
         was_lookup = self.uncertain_step == step
         self.uncertain_step = False
         if step == "customer_find" or (was_lookup and step == "customer_create"):
-            found = first_item_id(body)
             if found is None:
                 self.step = "customer_create"
                 self._queue_step()
                 return
             self._store_customer(found)
         elif step == "customer_create":
-            self._store_customer(parse_id(body))
+            self._store_customer(found)
         elif step == "document_create":
-            found = first_item_id(body) if was_lookup else parse_id(body)
             if found is None:  # the lookup found nothing: the lost answer created nothing, create it now
                 self._queue_step()
                 return
             self.easybill_document_id = str(found)
         elif step == "attachment_upload":
-            self.easybill_attachment_id = str(parse_id(body))
+            self.easybill_attachment_id = str(found)
         elif step == "attachment_link":
             self.attachment_linked = True
         elif step == "document_finalize":
@@ -536,14 +533,13 @@ class InvoiceBridgeEasybillExport(models.Model):
         if not line_ids:
             return ""
         snapshots = self._line_snapshots(line_ids)
+        first, last = month_bounds(period_start)
         export = self.new({"company_id": company.id, "partner_id": partner.commercial_partner_id.id,
-                           "period_start": month_bounds(period_start)[0],
-                           "period_end": month_bounds(period_start)[1],
+                           "period_start": first, "period_end": last,
                            "customer_number": partner.commercial_partner_id.ref or _("(generated on export)"),
                            "line_ids": [fields.Command.create(snapshots[lid]) for lid in line_ids]})
         try:
-            data = build_csv(export._csv_customer(), export._document_date(), export.period_start,
-                             export.period_end, export._csv_positions())
+            data = export._csv_bytes()
         except CsvValidationError as exc:
             return _("The CSV would be invalid, nothing would be sent:\n%s", "\n".join(exc.errors))
         return data.decode("utf-8-sig")

@@ -237,8 +237,9 @@ class InvoiceBridgeImportService(models.AbstractModel):
             "ib_created_by": payload.created_by or False,
             "ib_priority": payload.priority or False,
             "ib_salesman_id": salesman.id if salesman else False,
-            "invoice_line_ids": [Command.create(self._line_vals(item, product, line_taxes, payload))
-                                 for item, product, line_taxes in zip(payload.items, products, taxes, strict=True)],
+            "invoice_line_ids": [
+                Command.create(self._line_vals(item, product, line_taxes if payload.tax_type != "no_tax" else None))
+                for item, product, line_taxes in zip(payload.items, products, taxes, strict=True)],
         }
         if user:
             vals["invoice_user_id"] = user.id
@@ -284,18 +285,17 @@ class InvoiceBridgeImportService(models.AbstractModel):
         return row[0] if row else None
 
     @api.model
-    def _line_vals(self, item, product, taxes, payload):
-        vals = {
+    def _line_vals(self, item, product, taxes):
+        """A new invoice line; its taxes are the ones sent (``taxes``), never the product's defaults."""
+        return {
             "product_id": product.id,
             "name": item.name,
             "quantity": float(item.quantity),
             "price_unit": float(item.mrp),
             "discount": float(item.discount or 0),
             "ib_batch_no": item.batch_no or False,
+            "tax_ids": [Command.set(taxes.ids if taxes else [])],
         }
-        # the line's taxes are the payload's, never the product's defaults: no taxes sent means none
-        vals["tax_ids"] = [Command.set(taxes.ids if payload.tax_type != "no_tax" else [])]
-        return vals
 
     # ------------------------------------------------------------------------------------------ update
     @api.model
@@ -337,12 +337,7 @@ class InvoiceBridgeImportService(models.AbstractModel):
             if errors:
                 raise PayloadError(errors)
             for (_index, item, taxes), product in zip(to_create, products, strict=True):
-                vals = {"product_id": product.id, "name": item.name, "quantity": float(item.quantity),
-                        "price_unit": float(item.mrp), "discount": float(item.discount or 0),
-                        "ib_batch_no": item.batch_no or False,
-                        # as on import: the taxes sent, never the product's defaults
-                        "tax_ids": [Command.set(taxes.ids if taxes is not None else [])]}
-                commands.append(Command.create(vals))
+                commands.append(Command.create(self._line_vals(item, product, taxes)))
         vals = {"ib_import_state": "waiting_approval"}
         if commands:
             vals["invoice_line_ids"] = commands
