@@ -2,6 +2,7 @@ import base64
 import difflib
 import logging
 import uuid
+from collections import defaultdict
 from datetime import timedelta
 
 from odoo import Command, _, api, fields, models
@@ -33,6 +34,8 @@ IMPORT_STATES = [
     ("void", "Void"),
 ]
 IMPORT_EVENTS = ("invoice_created", "invoice_review", "invoice_updated")
+#: ``cr.precommit.data`` key of the webhook events collected in the current transaction
+PENDING_EVENTS = "invoice_bridge.webhook_events"
 
 
 class AccountMove(models.Model):
@@ -199,6 +202,7 @@ class AccountMove(models.Model):
 
     # ---------------------------------------------------------------------------------- event hooks
     def _post(self, soft=True):
+        self._ib_ensure_access_tokens(event="new_invoice")
         posted = super()._post(soft=soft)
         posted._ib_emit_webhook("new_invoice")
         posted._ib_extract_mark_to_validate()
@@ -236,128 +240,222 @@ class AccountMove(models.Model):
 
     # ------------------------------------------------------------------------------------- webhooks
     def _ib_emit_webhook(self, event, reason=None, key_suffix=None):
-        """Queue ``event`` for the customer invoices/credit notes of ``self`` to every subscribed endpoint.
+        """Announce ``event`` for these invoices to every subscribed endpoint when the transaction commits.
 
-        The import API's events concern vendor bills too.
+        The events of a transaction are collected here; a pre-commit hook, still inside the transaction (a
+        rollback queues nothing), writes their outbox messages. It builds the bodies of all of them together
+        (a constant number of queries however many invoices are posted) from the invoices as they are
+        committed. Odoo's flushing savepoints run the hook when they open and drop what was collected inside
+        them when they roll back. The customer invoices and credit notes of ``self`` are concerned; the import
+        API's events concern vendor bills too.
         """
-        moves = self.filtered(lambda m: m.is_sale_document(include_receipts=False)
-                              or (event in IMPORT_EVENTS and m.is_invoice()))
+        moves = self._ib_webhook_moves(event)
         if not moves:
-            return self.env["invoice_bridge.outbox"]
-        endpoints = self.env["invoice_bridge.webhook.endpoint"]._subscribed(event, moves.company_id)
-        if not endpoints:
-            return self.env["invoice_bridge.outbox"]
-        moves._ib_ensure_access_tokens()
-        queued = self.env["invoice_bridge.outbox"]
-        for move in moves:
-            targets = endpoints.filtered(lambda e, move=move: e.company_id == move.company_id)
-            if not targets:
+            return
+        precommit = self.env.cr.precommit
+        if PENDING_EVENTS not in precommit.data:
+            precommit.data[PENDING_EVENTS] = []
+            precommit.add(self.env["account.move"].sudo()._ib_flush_webhook_events)
+        precommit.data[PENDING_EVENTS].append((event, reason, [(move.id, key_suffix) for move in moves]))
+
+    def _ib_webhook_moves(self, event):
+        """The invoices of ``self`` concerned by ``event`` whose company has an endpoint receiving it."""
+        companies = {company_id for _endpoint, company_id
+                     in self.env["invoice_bridge.webhook.endpoint"]._subscriptions(event)}
+        if not companies:
+            return self.browse()
+        return self.filtered(lambda m: m.company_id.id in companies and (
+            m.is_sale_document(include_receipts=False) or (event in IMPORT_EVENTS and m.is_invoice())))
+
+    def _ib_event_holds(self, event):
+        """Whether the invoice is still in the state ``event`` announces (checked when the event is written)."""
+        self.ensure_one()
+        if event in ("new_invoice", "payment_reminder"):
+            return self.state == "posted"
+        if event == "invoice_paid":
+            return self.state == "posted" and self.payment_state in PAID_STATES
+        if event == "invoice_partially_paid":
+            return self.state == "posted" and self.payment_state == "partial"
+        if event == "invoice_cancelled":
+            return self.state != "posted"
+        return True
+
+    @api.model
+    def _ib_flush_webhook_events(self):
+        """Queue the webhook events collected in this transaction (the pre-commit hook, or now); return them.
+
+        Consecutive events of one kind are built together; the order of the events is kept, so the messages of
+        one invoice to one endpoint stay in order.
+        """
+        pending = self.env.cr.precommit.data.pop(PENDING_EVENTS, None)
+        Outbox = self.env["invoice_bridge.outbox"]
+        if not pending:
+            return Outbox
+        runs = []
+        for event, reason, items in pending:
+            if runs and runs[-1][0] == (event, reason):
+                runs[-1][1].update(items)
+            else:
+                runs.append(((event, reason), dict(items)))  # move id -> key suffix: one event per invoice
+        vals_list, announced, unannounced = [], set(), set()
+        for (event, reason), suffixes in runs:
+            moves = self.browse(suffixes).exists()
+            if event == "invoice_cancelled":  # posted then reset in this transaction: it never was announced
+                moves = moves.filtered(lambda m, unannounced=unannounced: m.id not in unannounced)
+            elif event == "new_invoice":  # posted, reset and posted again: announced once
+                moves = moves.filtered(lambda m, announced=announced: m.id not in announced)
+            held = moves.filtered(lambda m, event=event: m._ib_event_holds(event))
+            if event == "new_invoice":
+                announced.update(held.ids)
+                unannounced.update((moves - held).ids)
+            moves = held
+            endpoints = self.env["invoice_bridge.webhook.endpoint"]._subscribed(event, moves.company_id)
+            moves = moves.filtered(lambda m, endpoints=endpoints: m.company_id in endpoints.company_id)
+            if not moves:
                 continue
-            document = move._ib_webhook_document(event, "msg_id", reason=reason)
-            queued |= targets._enqueue_event(
-                event, lambda msg_id, document=document: {**document, "id": msg_id},
-                record=move, key_suffix=key_suffix and f"{move.id}_{key_suffix}", partner=move.partner_id)
+            moves._ib_ensure_access_tokens()
+            documents = moves._ib_webhook_documents(event, reason=reason)
+            for move in moves:
+                suffix = suffixes[move.id]
+                vals_list += endpoints.filtered(lambda e, move=move: e.company_id == move.company_id)._event_vals(
+                    event, lambda msg_id, document=documents[move]: {**document, "id": msg_id},
+                    record=move, key_suffix=suffix and f"{move.id}_{suffix}", partner=move.partner_id)
+        # random ids are new by construction: only keyed events (reminders, import events) can be queued already
+        queued = Outbox._enqueue(vals_list, check_existing=any(any(suffixes.values()) for _r, suffixes in runs))
+        self.env.flush_all()  # a pre-commit hook runs after the transaction's last flush
         return queued
 
-    def _ib_ensure_access_tokens(self):
-        """Give every invoice of ``self`` its portal access token in one statement.
+    def _ib_ensure_access_tokens(self, event=None):
+        """Give the invoices of ``self`` (those concerned by ``event``, when given) their portal access token.
 
-        ``get_portal_url()`` would otherwise write each token through ``account.move.write()``, whose
-        journal-line synchronisation is most of the cost of queueing an event on posting.
+        Set in the cache as a pending change: the next flush of these invoices writes it in its own UPDATE
+        (called before posting, the posting's). ``get_portal_url()`` would otherwise write each token through
+        ``account.move.write()``, whose journal-line synchronisation would be most of the cost of an event.
         """
-        missing = self.filtered(lambda m: not m.access_token)
-        if not missing:
-            return
-        tokens = [str(uuid.uuid4()) for _move in missing]
-        rows = [SQL("(%s, %s)", move.id, token) for move, token in zip(missing, tokens, strict=True)]
-        self.env.cr.execute(SQL(
-            "UPDATE account_move m SET access_token = v.token FROM (VALUES %s) AS v(id, token) WHERE m.id = v.id",
-            SQL(", ").join(rows)))
-        self.env.cache.update(missing, self._fields["access_token"], tokens)
+        moves = self._ib_webhook_moves(event) if event else self
+        missing = moves.filtered(lambda m: not m.access_token)
+        if missing:
+            self.env.cache.update(missing, self._fields["access_token"],
+                                  [str(uuid.uuid4()) for _move in missing], dirty=True)
 
     def _ib_webhook_document(self, event, msg_id, reason=None):
-        """The body document of ``event`` for this invoice (seed 000's shape for new_invoice / reminders)."""
+        """The body document of ``event`` for this invoice, as it would be queued now (the preview)."""
         self.ensure_one()
-        company = self.company_id
+        self._ib_ensure_access_tokens()
+        return {**self._ib_webhook_documents(event, reason=reason)[self], "id": msg_id}
+
+    def _ib_webhook_documents(self, event, reason=None):
+        """``{invoice: body document}`` of ``event`` for the invoices of ``self``, their ``id`` left to fill.
+
+        Seed 000's shape for new_invoice and reminders. Built together: a constant number of queries whatever
+        the number of invoices, of their lines and of their partners' ledger lines.
+        """
         if event == "new_invoice":
-            operations = payloads.new_invoice_operations(
-                self._ib_invoice_data(), self._ib_ledger_data(), company.id)
-        elif event in IMPORT_EVENTS:
-            operations = [{"name": "invoice", "payload": self._ib_import_data()}]
+            data, ledgers = self._ib_invoice_data(), self._ib_ledger_data()
         elif event == "payment_reminder":
             data = self._ib_invoice_data(with_attachments=False)
-            operations = payloads.reminder_operations(
-                data, company.id, days_overdue=(fields.Date.context_today(self) - self.invoice_date_due).days)
-        else:
-            operations = [{"name": "invoice_status", "payload": {
-                "invoice_id": self.id,
-                "invoice_name": self.name,
-                "partner": self.partner_id.display_name,
-                "amount_total": payloads.number(self.amount_total),
-                "amount_residual": payloads.number(self.amount_residual),
-                "currency": self.currency_id.name,
-                "state": self.state,
-                "payment_state": self.payment_state,
-                "reason": reason,
-                "company_id": company.id,
-            }}]
-        return payloads.envelope(event, operations, msg_id, fields.Datetime.now(),
-                                 {"id": company.id, "name": company.name})
+        now, today = fields.Datetime.now(), fields.Date.context_today(self)
+        documents = {}
+        for move in self:
+            company = move.company_id
+            if event == "new_invoice":
+                operations = payloads.new_invoice_operations(data[move], ledgers[move], company.id)
+            elif event in IMPORT_EVENTS:
+                operations = [{"name": "invoice", "payload": move._ib_import_data()}]
+            elif event == "payment_reminder":
+                operations = payloads.reminder_operations(
+                    data[move], company.id, days_overdue=(today - move.invoice_date_due).days)
+            else:
+                operations = [{"name": "invoice_status", "payload": {
+                    "invoice_id": move.id,
+                    "invoice_name": move.name,
+                    "partner": move.partner_id.display_name,
+                    "amount_total": payloads.number(move.amount_total),
+                    "amount_residual": payloads.number(move.amount_residual),
+                    "currency": move.currency_id.name,
+                    "state": move.state,
+                    "payment_state": move.payment_state,
+                    "reason": reason,
+                    "company_id": company.id,
+                }}]
+            documents[move] = payloads.envelope(event, operations, None, now,
+                                                {"id": company.id, "name": company.name})
+        return documents
 
     def _ib_invoice_data(self, with_attachments=True):
-        self.ensure_one()
-        base_url = self.get_base_url()
-        lines = self.invoice_line_ids.filtered(lambda line: line.display_type == "product")
-        attachments = []
-        if with_attachments:
-            for att in self.env["ir.attachment"].sudo().search(
-                    [("res_model", "=", self._name), ("res_id", "=", self.id)], order="id"):
-                token = att.access_token or att.generate_access_token()[0]
-                attachments.append({
+        """``{invoice: plain data}`` for the invoice parts of the bodies (one query for all the attachments)."""
+        attachments = defaultdict(list)
+        if with_attachments and self:
+            for att in self.env["ir.attachment"].sudo().search_fetch(
+                    [("res_model", "=", self._name), ("res_id", "in", self.ids)],
+                    ["res_id", "name", "mimetype", "file_size", "create_date", "write_date", "type",
+                     "access_token"], order="id"):
+                attachments[att.res_id].append(att)
+        data = {}
+        for move in self:
+            base_url = move.get_base_url()
+            lines = move.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+            data[move] = {
+                "id": move.id,
+                "name": move.name,
+                "partner": move.partner_id.display_name,
+                "invoice_date": move.invoice_date,
+                "invoice_date_due": move.invoice_date_due,
+                "amount_total": move.amount_total,
+                "amount_residual": move.amount_residual,
+                "currency": move.currency_id.name,
+                "lines": [{"product": line.product_id.display_name or line.name, "quantity": line.quantity,
+                           "price_unit": line.price_unit, "subtotal": line.price_subtotal} for line in lines],
+                "attachments": [{
                     "id": att.id, "name": att.name, "mimetype": att.mimetype, "file_size": att.file_size,
                     "create_date": att.create_date, "write_date": att.write_date, "type": att.type,
-                    "url": f"{base_url}/web/content/{att.id}?access_token={token}&download=true",
-                })
-        return {
-            "id": self.id,
-            "name": self.name,
-            "partner": self.partner_id.display_name,
-            "invoice_date": self.invoice_date,
-            "invoice_date_due": self.invoice_date_due,
-            "amount_total": self.amount_total,
-            "amount_residual": self.amount_residual,
-            "currency": self.currency_id.name,
-            "lines": [{"product": line.product_id.display_name or line.name, "quantity": line.quantity,
-                       "price_unit": line.price_unit, "subtotal": line.price_subtotal} for line in lines],
-            "attachments": attachments,
-            # the portal URL with its access token, in PDF download form: no Odoo login needed
-            "pdf_url": base_url + self.get_portal_url(report_type="pdf", download=True),
-        }
+                    "url": f"{base_url}/web/content/{att.id}?access_token="
+                           f"{att.access_token or att.generate_access_token()[0]}&download=true",
+                } for att in attachments[move.id]],
+                # the portal URL with its access token, in PDF download form: no Odoo login needed
+                "pdf_url": base_url + move.get_portal_url(report_type="pdf", download=True),
+            }
+        return data
 
     def _ib_ledger_data(self):
-        """The partner's posted receivable/payable lines in this company: the most recent ones (capped), oldest
-        first, with the balance of the older lines left out as opening balance. One query, whatever the size."""
-        self.ensure_one()
-        partner = self.commercial_partner_id
+        """``{invoice: ledger}``: the posted receivable/payable lines of each invoice's partner in its company.
+
+        The most recent ones (capped), oldest first, with the balance of the older lines as opening balance.
+        One query per company, whatever the number of invoices, partners and lines.
+        """
         cap = int(self.env["ir.config_parameter"].sudo().get_param(
             "invoice_bridge.webhook_ledger_cap", payloads.DEFAULT_LEDGER_CAP))
         self.env["account.move.line"].flush_model()
-        self.env.cr.execute(SQL("""
-            SELECT id, date, name, debit, credit, before FROM (
-                SELECT l.id, l.date, COALESCE(l.move_name, l.name) AS name, l.debit, l.credit,
-                       SUM(l.balance) OVER (ORDER BY l.date, l.id) - l.balance AS before,
-                       ROW_NUMBER() OVER (ORDER BY l.date DESC, l.id DESC) AS recent
-                  FROM account_move_line l
-                  JOIN account_account a ON a.id = l.account_id
-                 WHERE l.partner_id IN (SELECT id FROM res_partner WHERE commercial_partner_id = %(partner)s)
-                   AND l.parent_state = 'posted'
-                   AND a.account_type IN ('asset_receivable', 'liability_payable')
-                   AND l.company_id = %(company)s
-            ) ledger WHERE recent <= %(cap)s ORDER BY date, id""",
-            partner=partner.id, company=self.company_id.id, cap=cap))
-        rows = self.env.cr.dictfetchall()
-        return {"partner_id": partner.id, "partner_name": partner.display_name, "lines": rows,
-                "opening_balance": float(rows[0]["before"]) if rows else 0.0}
+        ledgers = {}
+        for company, moves in self.grouped("company_id").items():
+            partners = moves.commercial_partner_id
+            self.env.cr.execute(SQL("""
+                SELECT partner, id, date, name, debit, credit, balance, total FROM (
+                    SELECT p.commercial_partner_id AS partner, l.id, l.date, COALESCE(l.move_name, l.name) AS name,
+                           l.debit, l.credit, l.balance,
+                           SUM(l.balance) OVER (PARTITION BY p.commercial_partner_id) AS total,
+                           ROW_NUMBER() OVER (PARTITION BY p.commercial_partner_id
+                                              ORDER BY l.date DESC, l.id DESC) AS recent
+                      FROM account_move_line l
+                      JOIN res_partner p ON p.id = l.partner_id
+                     WHERE p.commercial_partner_id IN %(partners)s
+                       AND l.company_id = %(company)s
+                       AND l.parent_state = 'posted'
+                       AND l.account_id IN (SELECT id FROM account_account
+                                             WHERE account_type IN ('asset_receivable', 'liability_payable'))
+                ) ledger WHERE recent <= %(cap)s ORDER BY partner, date, id""",
+                partners=tuple(partners.ids), company=company.id, cap=cap))
+            rows = defaultdict(list)
+            for row in self.env.cr.dictfetchall():
+                rows[row["partner"]].append(row)
+            for partner in partners:
+                lines = rows[partner.id]
+                opening = (lines[0]["total"] - sum(line["balance"] for line in lines)) if lines else 0.0
+                ledger = {"partner_id": partner.id, "partner_name": partner.display_name, "lines": lines,
+                          "opening_balance": float(opening)}
+                for move in moves.filtered(lambda m, partner=partner: m.commercial_partner_id == partner):
+                    ledgers[move] = ledger
+        return ledgers
 
     def _ib_ensure_legal_pdf(self):
         """Generate the legal PDF of posted invoices that have none yet, as Send & Print does.
@@ -433,7 +531,9 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------------------------------ UI actions
     def action_ib_send_webhook(self):
         """(Re)send the new_invoice event of these posted invoices to every subscribed endpoint."""
-        queued = self.filtered(lambda m: m.state == "posted")._ib_emit_webhook("new_invoice")
+        self.filtered(lambda m: m.state == "posted")._ib_emit_webhook("new_invoice")
+        queued = self.env["account.move"].sudo()._ib_flush_webhook_events().filtered(
+            lambda m: m.event_type == "new_invoice" and m.move_id in self)
         return {"type": "ir.actions.client", "tag": "display_notification", "params": {
             "type": "info" if queued else "warning",
             "message": _("%s webhook message(s) queued.", len(queued)) if queued else

@@ -55,7 +55,8 @@ class InvoiceBridgeOutbox(models.Model):
     _order = "id desc"
 
     name = fields.Char(compute="_compute_name")
-    channel = fields.Selection(CHANNELS, required=True, index=True, readonly=True)
+    # no index of its own: the unique (channel, idempotency_key) index serves lookups by channel
+    channel = fields.Selection(CHANNELS, required=True, readonly=True)
     company_id = fields.Many2one("res.company", required=True, index=True, readonly=True,
                                  default=lambda self: self.env.company)
     target = fields.Char(required=True, index=True, readonly=True,
@@ -66,7 +67,8 @@ class InvoiceBridgeOutbox(models.Model):
     headers = fields.Text(readonly=True, help="JSON object of extra, non-secret headers.")
     payload = fields.Text(readonly=True, help="The exact body sent on every attempt.")
     idempotency_key = fields.Char(readonly=True, help="Enqueueing the same key twice on a channel is a no-op.")
-    ordering_key = fields.Char(index=True, readonly=True,
+    # indexed where it is read: pending and in-progress messages (invoice_bridge_outbox_ordering_idx)
+    ordering_key = fields.Char(readonly=True,
                                help="Messages sharing this key are delivered one after the other, in order.")
     state = fields.Selection(STATES, required=True, default="pending", index=True, readonly=True)
     attempt_count = fields.Integer(readonly=True, default=0)
@@ -175,7 +177,9 @@ class InvoiceBridgeOutbox(models.Model):
         if data.get("invoice_bridge.drain_triggered"):
             return
         data["invoice_bridge.drain_triggered"] = True
-        self.env.ref("invoice_bridge.ir_cron_outbox_drain").sudo()._trigger()
+        # browse the cached xmlid rather than env.ref(): no existence query on every posting transaction
+        self.env["ir.cron"].sudo().browse(
+            self.env["ir.model.data"]._xmlid_to_res_id("invoice_bridge.ir_cron_outbox_drain"))._trigger()
 
     # ------------------------------------------------------------------------------------------- drain
     @api.model

@@ -116,6 +116,13 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
 
     def _enqueue_event(self, event, document_for, record=None, key_suffix=None, partner=None):
         """Queue one message per endpoint of ``self``; ``document_for(msg_id)`` builds the body document."""
+        # random ids are new by construction: only interval keys (reminders) can already be queued
+        return self.env["invoice_bridge.outbox"]._enqueue(
+            self._event_vals(event, document_for, record=record, key_suffix=key_suffix, partner=partner),
+            check_existing=bool(key_suffix))
+
+    def _event_vals(self, event, document_for, record=None, key_suffix=None, partner=None):
+        """The outbox values of ``event`` for each endpoint of ``self`` (see :meth:`_enqueue_event`)."""
         vals_list = []
         for endpoint in self:
             msg_id = f"msg_{uuid.uuid4().hex}" if not key_suffix else f"msg_{event}_{endpoint.id}_{key_suffix}"
@@ -133,8 +140,7 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
                 "webhook_endpoint_id": endpoint.id,
                 "event_type": event,
             })
-        # random ids are new by construction: only interval keys (reminders) can already be queued
-        return self.env["invoice_bridge.outbox"]._enqueue(vals_list, check_existing=bool(key_suffix))
+        return vals_list
 
     def action_send_test_event(self):
         for endpoint in self:

@@ -26,7 +26,13 @@ class ReceiverMixin:
         super().setUp()
         self.receiver.reset()
 
+    def precommit(self):
+        """Run what a commit runs before COMMIT (the test transaction never commits): the hook that writes the
+        webhook events collected in the transaction."""
+        self.env.cr.flush()
+
     def drain(self, **kwargs):
+        self.precommit()
         return self.Outbox._drain(autocommit=False, short_wait=0, **kwargs)
 
 
@@ -83,6 +89,7 @@ class WebhookCase(ReceiverMixin, AccountTestInvoicingCommon):
         return move
 
     def messages_for(self, move, event="new_invoice"):
+        self.precommit()
         return self.Outbox.search([("move_id", "=", move.id), ("event_type", "=", event)])
 
     def pay(self, move, amount):

@@ -369,6 +369,7 @@ class TestImportApiReview(ImportApiCase):
             "name": "ERP", "url": "http://127.0.0.1:9/hook", "company_id": self.company.id,
             "event_type_ids": [Command.set(self.env.ref("invoice_bridge.event_invoice_review").ids)]})
         self.move._ib_return_to_billing("check")
+        self.env.cr.flush()  # the commit's pre-commit hook writes the webhook events
         message = self.env["invoice_bridge.outbox"].search([("webhook_endpoint_id", "=", endpoint.id)])
         self.assertEqual(message.event_type, "invoice_review")
         body = json.loads(message.payload)

@@ -41,6 +41,7 @@ class TestWebhookEvents(WebhookCase):
     def test_vendor_bills_and_drafts_send_nothing(self):
         self.make_invoice(post=False)
         bill = self.make_invoice(move_type="in_invoice")
+        self.precommit()
         self.assertFalse(self.Outbox.search([("event_type", "!=", False), ("move_id", "=", bill.id)]))
         self.assertFalse(self.Outbox.search([("channel", "=", "webhook")]))
 
@@ -50,6 +51,40 @@ class TestWebhookEvents(WebhookCase):
             self.assertTrue(self.messages_for(move))
             raise ZeroDivisionError  # the posting transaction fails
         self.assertFalse(self.Outbox.search([("channel", "=", "webhook")]))
+        with self.assertRaises(ZeroDivisionError), self.env.cr.savepoint():
+            self.make_invoice()
+            raise ZeroDivisionError  # rolled back before its events were written: they are dropped
+        self.precommit()
+        self.assertFalse(self.Outbox.search([("channel", "=", "webhook")]))
+
+    def test_events_are_written_at_commit_from_the_committed_invoice(self):
+        move = self.make_invoice()
+        move.button_draft()  # posted and reset in one transaction: nothing was announced, nothing to cancel
+        self.precommit()
+        self.assertFalse(self.messages_for(move))
+        move.action_post()
+        self.pay(move, 10.0)
+        new, partial = self.messages_for(move), self.messages_for(move, "invoice_partially_paid")
+        self.assertLess(new.id, partial.id, "written in the order they happened")
+        self.assertEqual(json.loads(new.payload)["operations"][0]["payload"]["invoice"]["amount_residual"],
+                         move.amount_total - 10.0, "the body shows the invoice as committed")
+
+    def test_events_of_a_transaction_are_built_together(self):
+        """Writing the events of a transaction costs the same queries for 2 and for 8 invoices posted one by
+        one (different partners, so different ledgers)."""
+        def measure(count):
+            for i in range(count):
+                self.make_invoice(partner=self.env["res.partner"].create({"name": f"Batch {count}-{i}"}))
+            self.env.flush_all()
+            start = self.env.cr.sql_log_count
+            self.precommit()
+            queries = self.env.cr.sql_log_count - start
+            self.assertEqual(len(self.Outbox.search([("move_id.partner_id.name", "=like", f"Batch {count}-%")])),
+                             count)
+            return queries
+
+        measure(1)  # warm caches
+        self.assertEqual(measure(2), measure(8))
 
     def test_delivered_signed_and_verified(self):
         move = self.make_invoice()
@@ -162,10 +197,12 @@ class TestWebhookEvents(WebhookCase):
         self.pay(move, 150.0)
         self.assertEqual(len(self.messages_for(move, "invoice_paid")), 1)
         other = self.make_invoice()
+        self.precommit()  # posted, then reset in another transaction
         other.button_draft()
         reset = self.messages_for(other, "invoice_cancelled")
         self.assertEqual(json.loads(reset.payload)["operations"][0]["payload"]["reason"], "reset_to_draft")
         other.action_post()
+        self.precommit()
         other.button_cancel()
         cancelled = self.messages_for(other, "invoice_cancelled") - reset
         self.assertEqual(len(cancelled), 1)
@@ -208,6 +245,7 @@ class TestWebhookEvents(WebhookCase):
 
     def test_send_again_and_preview(self):
         move = self.make_invoice()
+        self.precommit()
         move.action_ib_send_webhook()
         self.assertEqual(len(self.messages_for(move)), 2)
         action = move.action_ib_preview_webhook()
@@ -251,14 +289,14 @@ class TestWebhookEvents(WebhookCase):
             return self.env.cr.sql_log_count - start
 
         small, big = self.make_invoice(lines=10), self.make_invoice(lines=100)
-        measure(small), measure(big)  # warm caches, create the access tokens
+        measure(small), measure(big)  # warm caches
         self.assertEqual(measure(small), measure(big))
         counts = {}
         for size in (10, 1000):
             partner = self.env["res.partner"].create({"name": f"Ledger {size}"})
             self.make_ledger(partner, size - 1)
             move = self.make_invoice(partner=partner)
-            self.assertEqual(len(move._ib_ledger_data()["lines"]), size)
+            self.assertEqual(len(move._ib_ledger_data()[move]["lines"]), size)
             measure(move)
             counts[size] = measure(move)
         self.assertEqual(counts[10], counts[1000], counts)
@@ -268,12 +306,17 @@ class TestWebhookEvents(WebhookCase):
         partner = self.env["res.partner"].create({"name": "Capped"})
         self.make_ledger(partner, 20)
         move = self.make_invoice(partner=partner)
-        ledger = move._ib_ledger_data()
+        contact = self.env["res.partner"].create({"name": "Capped, billing", "parent_id": partner.id})
+        other = self.make_invoice(partner=contact)  # a contact's invoice: the company's ledger, shared
+        ledgers = (move | other)._ib_ledger_data()
+        self.assertEqual(ledgers[move], ledgers[other])
+        ledger = ledgers[move]
         self.assertEqual(len(ledger["lines"]), 5)
-        self.assertEqual(ledger["opening_balance"], 16.0)  # 20 lines of 1.0, 4 of them among the 5 kept
-        body = json.loads(self.messages_for(move).payload)
+        self.assertEqual(ledger["opening_balance"], 17.0)  # 20 lines of 1.0, 3 of them among the 5 kept
+        body = json.loads(self.messages_for(other).payload)
         entries = body["operations"][2]["payload"]["ledger_entries"]
-        self.assertEqual(entries[-1]["balance"], 20.0 + move.amount_total)
+        self.assertEqual(entries[-1]["balance"], 20.0 + move.amount_total + other.amount_total)
+        self.assertEqual(body["operations"][2]["payload"]["partner_id"], partner.id)
         self.assertLessEqual(entries[0]["date"], entries[-1]["date"], "oldest first")
 
     def make_ledger(self, partner, count):
