@@ -260,6 +260,8 @@ class AccountMove(models.Model):
 
     def _ib_webhook_moves(self, event):
         """The invoices of ``self`` concerned by ``event`` whose company has an endpoint receiving it."""
+        if not self:
+            return self
         companies = {company_id for _endpoint, company_id
                      in self.env["invoice_bridge.webhook.endpoint"]._subscriptions(event)}
         if not companies:
@@ -438,7 +440,8 @@ class AccountMove(models.Model):
                                               ORDER BY l.date DESC, l.id DESC) AS recent
                       FROM account_move_line l
                       JOIN res_partner p ON p.id = l.partner_id
-                     WHERE p.commercial_partner_id IN %(partners)s
+                     -- filtered on l.partner_id (its index), not on p: that would scan every line of the company
+                     WHERE l.partner_id IN (SELECT id FROM res_partner WHERE commercial_partner_id IN %(partners)s)
                        AND l.company_id = %(company)s
                        AND l.parent_state = 'posted'
                        AND l.account_id IN (SELECT id FROM account_account
