@@ -311,15 +311,16 @@ class AccountMove(models.Model):
                 announced.update(held.ids)
                 unannounced.update((moves - held).ids)
             moves = held
-            endpoints = self.env["invoice_bridge.webhook.endpoint"]._subscribed(event, moves.company_id)
-            moves = moves.filtered(lambda m, endpoints=endpoints: m.company_id in endpoints.company_id)
+            targets = self.env["invoice_bridge.webhook.endpoint"]._subscribed(
+                event, moves.company_id).grouped("company_id")
+            moves = moves.filtered(lambda m, targets=targets: m.company_id in targets)
             if not moves:
                 continue
             moves._ib_ensure_access_tokens()
             documents = moves._ib_webhook_documents(event, reason=reason)
             for move in moves:
                 suffix = suffixes[move.id]
-                vals_list += endpoints.filtered(lambda e, move=move: e.company_id == move.company_id)._event_vals(
+                vals_list += targets[move.company_id]._event_vals(
                     event, lambda msg_id, document=documents[move]: {**document, "id": msg_id},
                     record=move, key_suffix=suffix and f"{move.id}_{suffix}", partner=move.partner_id)
         # random ids are new by construction: only keyed events (reminders, import events) can be queued already
@@ -451,13 +452,14 @@ class AccountMove(models.Model):
             rows = defaultdict(list)
             for row in self.env.cr.dictfetchall():
                 rows[row["partner"]].append(row)
+            by_partner = {}
             for partner in partners:
                 lines = rows[partner.id]
                 opening = (lines[0]["total"] - sum(line["balance"] for line in lines)) if lines else 0.0
-                ledger = {"partner_id": partner.id, "partner_name": partner.display_name, "lines": lines,
-                          "opening_balance": float(opening)}
-                for move in moves.filtered(lambda m, partner=partner: m.commercial_partner_id == partner):
-                    ledgers[move] = ledger
+                by_partner[partner] = {"partner_id": partner.id, "partner_name": partner.display_name,
+                                       "lines": lines, "opening_balance": float(opening)}
+            for move in moves:
+                ledgers[move] = by_partner[move.commercial_partner_id]
         return ledgers
 
     def _ib_ensure_legal_pdf(self):
