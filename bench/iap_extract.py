@@ -19,7 +19,7 @@ from _common import REPO, header, load_odoo
 
 
 def get_results_calls(url):
-    return requests.get(f"{url}/_fake/state", timeout=10).json()["calls"]["/iap/invoice_extract/get_results"]
+    return requests.get(f"{url}/_fake/state", timeout=10).json()["calls"]["get_results"]
 
 
 def main():
