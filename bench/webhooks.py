@@ -11,8 +11,8 @@
    invoice, chunks with the endpoint off and on interleaved: request time ratio, and the post -> receipt latency
    of the "on" invoices recorded by a loopback receiver (target p95 <= 2 s; the seed's polling script: up to
    60 s).
-3. Drain throughput of signed webhook messages vs. a raw keep-alive requests.Session loop (target ≥ 100/s and
-   ≥ 0.5×).
+3. Drain throughput of signed webhook messages vs. a raw keep-alive requests.Session loop timed before and after
+   the drain (target ≥ 100/s and ≥ 0.5×).
 4. Where the extra time goes, one invoice and 25 invoices per transaction: the bridge's own steps timed one by
    one (the pre-commit pass, its body building and its queueing, Odoo's wake-up of the cron workers).
 """
