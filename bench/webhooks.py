@@ -13,8 +13,8 @@
    60 s).
 3. Drain throughput of signed webhook messages vs. a raw keep-alive requests.Session loop timed before and after
    the drain (target ≥ 100/s and ≥ 0.5×).
-4. Where the extra time goes, one invoice and 25 invoices per transaction: the bridge's own steps timed one by
-   one (the pre-commit pass, its body building and its queueing, Odoo's wake-up of the cron workers).
+4. Where the extra time goes, in the "on" transactions of 1.: the bridge's own steps timed one by one (the
+   pre-commit pass, its body building and its queueing, Odoo's wake-up of the cron workers, the portal tokens).
 """
 import argparse
 import contextlib
@@ -60,62 +60,23 @@ def set_endpoint(env, url, active):
         endpoint.write({"active": True, "url": url})
 
 
-def posting_overhead(odoo, registry, partner_ids, product_id, url, total=200, chunk=10, per_transaction=1):
-    """Post ``total`` invoices with the endpoint on and ``total`` with it off, in interleaved chunks.
+#: the bridge's steps timed in the "on" transactions of posting_overhead: label -> (model, method)
+STEPS = {
+    "pre-commit pass, all of it": ("account.move", "_ib_flush_webhook_events"),
+    "  of which: body documents": ("account.move", "_ib_webhook_documents"),
+    "  of which: outbox INSERT + cron trigger": ("invoice_bridge.outbox", "_enqueue"),
+    "cron wake-up after the commit (NOTIFY)": ("ir.cron", "_notifydb"),
+    "portal tokens (before posting + in pass)": ("account.move", "_ib_ensure_access_tokens"),
+}
 
-    Each transaction posts ``per_transaction`` invoices one by one; the timer covers posting and the commit
-    (whose pre-commit hook writes the webhook events). Returns ``{mode: [seconds, queries, invoices]}``, the
-    time ratios of the chunk pairs (on/off, for a median robust to a chunk slowed by something else on the
-    machine) and ``{invoices: extra queries per invoice}`` at half and full size.
+
+@contextlib.contextmanager
+def timed_steps(registry):
+    """Time the bridge's :data:`STEPS` by wrapping their methods on the registry's classes (restored on exit).
+
+    Yields ``{label: seconds}``, summed over the calls since the caller last cleared it.
     """
-    stats = {"on": [0.0, 0, 0], "off": [0.0, 0, 0]}
-    pair_ratios, per_size, previous = [], {}, None
-    for i in range(total // chunk * 2):
-        mode = "off" if i % 4 in (0, 3) else "on"  # off on on off: a drift over the run favours neither
-        with registry.cursor() as cr:
-            env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-            set_endpoint(env, url, mode == "on")
-            ids = create_drafts(env, partner_ids, product_id, chunk).ids
-        gc.collect()
-        chunk_time = 0.0
-        for start in range(0, chunk, per_transaction):
-            with registry.cursor() as cr:
-                env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-                q0, t0 = cr.sql_log_count, time.perf_counter()
-                for move in env["account.move"].browse(ids[start:start + per_transaction]):
-                    move.action_post()
-                cr.flush()  # what the commit runs first: the last writes, then the pre-commit hooks
-                queries = cr.sql_log_count - q0
-                cr.commit()
-                chunk_time += time.perf_counter() - t0
-            stats[mode][1] += queries
-        stats[mode][0] += chunk_time
-        stats[mode][2] += chunk
-        if i % 2:
-            pair_ratios.append(chunk_time / previous if mode == "on" else previous / chunk_time)
-        previous = chunk_time
-        if mode == "on" and stats["on"][2] in (total // 2, total):
-            per_size[stats["on"][2]] = (stats["on"][1] / stats["on"][2]) - (stats["off"][1] / stats["off"][2])
-    with registry.cursor() as cr:  # the "on" messages are not part of this measure: drop them
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        env["invoice_bridge.outbox"].search([("channel", "=", "webhook")]).unlink()
-    return stats, pair_ratios, per_size
-
-
-def time_breakdown(odoo, registry, partner_ids, product_id, url, count=40, per_transaction=1):
-    """Median milliseconds per invoice spent in each step of the bridge, posting ``per_transaction`` at a time.
-
-    The steps are timed by wrapping their methods on the registry's classes for this measure only (restored
-    afterwards); the first quarter of the transactions warms the caches and is not counted.
-    """
-    steps = {
-        "pre-commit pass, all of it": ("account.move", "_ib_flush_webhook_events"),
-        "  of which: body documents": ("account.move", "_ib_webhook_documents"),
-        "  of which: outbox INSERT + cron trigger": ("invoice_bridge.outbox", "_enqueue"),
-        "cron wake-up after the commit (NOTIFY)": ("ir.cron", "_notifydb"),
-        "portal tokens set before posting": ("account.move", "_ib_ensure_access_tokens"),
-    }
-    per_invoice, current, patched = defaultdict(list), defaultdict(float), []
+    spent, patched = defaultdict(float), []
 
     def timed(label, func):
         def wrapper(self, *args, **kwargs):
@@ -123,36 +84,81 @@ def time_breakdown(odoo, registry, partner_ids, product_id, url, count=40, per_t
             try:
                 return func(self, *args, **kwargs)
             finally:
-                current[label] += time.perf_counter() - t0
+                spent[label] += time.perf_counter() - t0
         return wrapper
 
-    with registry.cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        set_endpoint(env, url, True)
-        ids = create_drafts(env, partner_ids, product_id, count * per_transaction).ids
-    for label, (model, method) in steps.items():
-        cls = registry[model]
-        patched.append((cls, method, cls.__dict__.get(method)))
-        setattr(cls, method, timed(label, getattr(cls, method)))
     try:
-        for start in range(0, len(ids), per_transaction):
-            current.clear()
-            with registry.cursor() as cr:
-                env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-                t0 = time.perf_counter()
-                env["account.move"].browse(ids[start:start + per_transaction]).action_post()
-                cr.commit()
-                current["whole transaction"] = time.perf_counter() - t0
-            for label in [*steps, "whole transaction"]:
-                per_invoice[label].append(current[label] / per_transaction)
+        for label, (model, method) in STEPS.items():
+            cls = registry[model]
+            patched.append((cls, method, cls.__dict__.get(method)))
+            setattr(cls, method, timed(label, getattr(cls, method)))
+        yield spent
     finally:
         for cls, method, original in patched:
             if original is None:
                 delattr(cls, method)
             else:
                 setattr(cls, method, original)
-    warm = count // 4
-    return {label: 1000 * statistics.median(values[warm:]) for label, values in per_invoice.items()}
+
+
+def posting_overhead(odoo, registry, partner_ids, product_id, url, total=200, chunk=10, per_transaction=1):
+    """Post ``total`` invoices with the endpoint on and ``total`` with it off, in interleaved chunks.
+
+    Each transaction posts ``per_transaction`` invoices one by one; the timer covers posting and the commit
+    (whose pre-commit hook writes the webhook events). Returns ``{mode: [seconds, queries, invoices]}``, the
+    time ratios of the chunk pairs (on/off, for a median robust to a chunk slowed by something else on the
+    machine), ``{invoices: extra queries per invoice}`` at half and full size, and where the time of the "on"
+    transactions goes: ``{step: median milliseconds per invoice}`` (:data:`STEPS`, then the whole transaction).
+    """
+    stats = {"on": [0.0, 0, 0], "off": [0.0, 0, 0]}
+    pair_ratios, per_size, previous, steps = [], {}, None, defaultdict(list)
+    with timed_steps(registry) as spent:
+        for i in range(total // chunk * 2):
+            mode = "off" if i % 4 in (0, 3) else "on"  # off on on off: a drift over the run favours neither
+            chunk_time, queries = posting_chunk(odoo, registry, partner_ids, product_id, url, mode, chunk,
+                                                per_transaction, spent, steps)
+            stats[mode][0] += chunk_time
+            stats[mode][1] += queries
+            stats[mode][2] += chunk
+            if i % 2:
+                pair_ratios.append(chunk_time / previous if mode == "on" else previous / chunk_time)
+            previous = chunk_time
+            if mode == "on" and stats["on"][2] in (total // 2, total):
+                per_size[stats["on"][2]] = (stats["on"][1] / stats["on"][2]) - (stats["off"][1] / stats["off"][2])
+    with registry.cursor() as cr:  # the "on" messages are not part of this measure: drop them
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        env["invoice_bridge.outbox"].search([("channel", "=", "webhook")]).unlink()
+    return stats, pair_ratios, per_size, {step: 1000 * statistics.median(ms) for step, ms in steps.items()}
+
+
+def posting_chunk(odoo, registry, partner_ids, product_id, url, mode, chunk, per_transaction, spent, steps):
+    """Post ``chunk`` new invoices with the endpoint ``mode`` ("on"/"off"); returns their seconds and queries.
+
+    For an "on" chunk, appends each transaction's time per invoice in each step (``spent``) to ``steps``.
+    """
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        set_endpoint(env, url, mode == "on")
+        ids = create_drafts(env, partner_ids, product_id, chunk).ids
+    gc.collect()
+    chunk_time, queries = 0.0, 0
+    for start in range(0, chunk, per_transaction):
+        spent.clear()
+        with registry.cursor() as cr:
+            env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+            q0, t0 = cr.sql_log_count, time.perf_counter()
+            for move in env["account.move"].browse(ids[start:start + per_transaction]):
+                move.action_post()
+            cr.flush()  # what the commit runs first: the last writes, then the pre-commit hooks
+            queries += cr.sql_log_count - q0
+            cr.commit()
+            elapsed = time.perf_counter() - t0
+        chunk_time += elapsed
+        if mode == "on":
+            for step in STEPS:
+                steps[step].append(spent[step] / per_transaction)
+            steps["whole transaction"].append(elapsed / per_transaction)
+    return chunk_time, queries
 
 
 def start_server(db, port):
@@ -261,9 +267,6 @@ def main():
         posting = {shape: posting_overhead(odoo, registry, partner_ids, product_id, f"{url}/hook",
                                            total=args.posts, chunk=10 if shape == 1 else 25, per_transaction=shape)
                    for shape in (1, 25)}
-        breakdown = {shape: time_breakdown(odoo, registry, partner_ids, product_id, f"{url}/hook",
-                                           count=40 if shape == 1 else 8, per_transaction=shape)
-                     for shape in (1, 25)}
         drain_s, raw_s_pair = drain_throughput(odoo, registry, f"{url}/hook")
     finally:
         proc.terminate()
@@ -271,7 +274,7 @@ def main():
     lat, received, request_times = latency(odoo, registry, args.db, partner_ids, product_id, posts=args.posts)
     print(header("webhooks.py"))
     for shape, label in ((1, "one per transaction (Post button)"), (25, "25 per transaction (a batch)   ")):
-        stats, pair_ratios, per_size = posting[shape]
+        stats, pair_ratios, per_size, _steps = posting[shape]
         on_t, on_q, on_n = stats["on"]
         off_t, off_q, off_n = stats["off"]
         print(f"posting {label}: {off_n} + {on_n} invoices x 5 lines, interleaved chunks, commit included")
@@ -285,9 +288,9 @@ def main():
             f"{v:.1f} after {k} invoices" for k, v in sorted(per_size.items())) + " (target: constant)")
     for shape, label in ((1, "one-invoice transactions"), (25, "25 invoices per transaction")):
         off_ms = 1000 * posting[shape][0]["off"][0] / posting[shape][0]["off"][2]
-        print(f"where the bridge's time goes, {label} (medians per invoice, endpoint on; share of the "
-              f"{off_ms:.1f} ms of posting an invoice with no endpoint):")
-        for step, ms in breakdown[shape].items():
+        print(f"where the bridge's time goes, {label} (medians per invoice of the \"on\" transactions above; "
+              f"share of the {off_ms:.1f} ms of posting an invoice with no endpoint):")
+        for step, ms in posting[shape][3].items():
             print(f"  {step:40s} {ms:6.2f} ms  {100 * ms / off_ms:5.1f} %")
     on_ms, off_ms = (1000 * statistics.median(request_times[m]) for m in ("on", "off"))
     mean_ratio = statistics.mean(request_times["on"]) / statistics.mean(request_times["off"])
