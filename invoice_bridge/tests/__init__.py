@@ -6,3 +6,4 @@ from . import test_webhook_pdf
 from . import test_iap_extract
 from . import test_easybill
 from . import test_import_api
+from . import test_golden

@@ -12,7 +12,7 @@ SAMPLE = (Path(__file__).resolve().parents[2] / "tests" / "fakes" / "sample_bill
 
 
 @tagged("post_install", "-at_install")
-class TestIapExtract(AccountTestInvoicingCommon):
+class IapExtractCase(AccountTestInvoicingCommon):
 
     @classmethod
     def setUpClass(cls):
@@ -44,6 +44,10 @@ class TestIapExtract(AccountTestInvoicingCommon):
         self.assertEqual(move.ib_extract_state, "extract_not_ready")
         move.action_ib_extract_refresh()
         return move
+
+
+@tagged("post_install", "-at_install")
+class TestIapExtract(IapExtractCase):
 
     def test_full_flow_fills_the_bill(self):
         move = self.digitize_and_fetch(self.bill())
