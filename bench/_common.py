@@ -10,8 +10,12 @@ from pathlib import Path
 import requests
 
 REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tools"))
+from standalone import load_fakes  # noqa: E402 - tools/ is on sys.path from here
+
+load_fakes()  # the addon's loopback fakes, as ib_fakes
+FAKES_CLI = REPO / "tools" / "fakes.py"
+DATA = REPO / "invoice_bridge" / "tests" / "data"
 
 
 def header(name):
@@ -34,7 +38,7 @@ def load_odoo(db):
 
 def start_receiver_process(*extra):
     """The loopback receiver in its own process (no GIL shared with what is measured)."""
-    proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.webhook_receiver", "--no-bodies", *extra],
+    proc = subprocess.Popen([sys.executable, str(FAKES_CLI), "webhook_receiver", "--no-bodies", *extra],
                             cwd=REPO, stdout=subprocess.PIPE, text=True)
     return proc, json.loads(proc.stdout.readline())["url"]
 

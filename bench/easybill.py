@@ -36,8 +36,7 @@ from datetime import date
 
 import psutil
 from _common import header, load_odoo
-
-from tests.fakes.easybill import FakeEasybill
+from ib_fakes.easybill_fake import FakeEasybill
 
 KEY = "bench-easybill-key"
 EXPORT_MONTH = date(2030, 1, 1)  # the big export (far from "last month": the monthly cron never picks it)

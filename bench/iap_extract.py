@@ -15,7 +15,7 @@ import sys
 import time
 
 import requests
-from _common import REPO, header, load_odoo
+from _common import DATA, FAKES_CLI, REPO, header, load_odoo
 
 
 def get_results_calls(url):
@@ -27,14 +27,14 @@ def main():
     parser.add_argument("--db", required=True)
     parser.add_argument("-n", type=int, default=500)
     args = parser.parse_args()
-    fake = subprocess.Popen([sys.executable, "-m", "tests.fakes.iap_extract", "--not-ready-polls", "1"],
+    fake = subprocess.Popen([sys.executable, str(FAKES_CLI), "extract_fake", "--not-ready-polls", "1"],
                             cwd=REPO, stdout=subprocess.PIPE, text=True)
     url = json.loads(fake.stdout.readline())["url"]
     try:
         odoo, registry = load_odoo(args.db)
-        from odoo.addons.invoice_bridge.lib.iap_extract import IapExtractClient
+        from odoo.addons.invoice_bridge.lib.extract_client import IapExtractClient
 
-        sample = base64.b64encode((REPO / "tests" / "fakes" / "sample_bill.pdf").read_bytes()).decode()
+        sample = base64.b64encode((DATA / "extract_sample_bill.pdf").read_bytes()).decode()
         client = IapExtractClient(url)
         doc_ids = [client.parse("integration_token", sample, {})["document_id"] for _ in range(args.n)]
         with registry.cursor() as cr:
@@ -53,8 +53,11 @@ def main():
             with registry.cursor() as cr:
                 env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
                 q0, t0 = cr.sql_log_count, time.perf_counter()
-                applied = env["account.move"]._ib_cron_extract_poll()
+                # the cron hands the pending bills to the engine; the drain sends the poll and applies it
+                env["account.move"]._ib_cron_extract_poll()
+                env["invoice_bridge.outbox"]._drain(autocommit=False, short_wait=0)
                 env.flush_all()
+                applied = env["account.move"].search_count([("ib_extract_state", "=", "done")])
                 elapsed, queries = time.perf_counter() - t0, cr.sql_log_count - q0
             calls = get_results_calls(url)
             figures.append((cycle, calls - calls_before, elapsed, applied, queries))

@@ -32,9 +32,9 @@ import sys
 import time
 
 import requests
-from _common import REPO, header, load_odoo, percentile
+from _common import DATA, REPO, header, load_odoo, percentile
 
-SAMPLE = json.loads((REPO / "tests" / "data" / "seed002_sample.json").read_text())
+SAMPLE = json.loads((DATA / "import_api_seed002_sample.json").read_text())
 IMPORT = "/api/sales/import/invoice/"
 LOGIN, PASSWORD = "bench_import_tech", "bench-import-tech-pass"
 CHUNK = 10
@@ -180,7 +180,7 @@ def over_http(odoo, registry, db, uid, key, count):
 def in_process(odoo, registry, count=100):
     """ms and SQL queries per invoice, record cache emptied before each: the import service (parse, lookups,
     upserts, create, event; no HTTP, no key, no sync log) vs. account.move.create."""
-    from odoo.addons.invoice_bridge.lib import import_payload
+    from odoo.addons.invoice_bridge.lib import import_api_fields as import_payload
 
     results = {}
     with registry.cursor() as cr:

@@ -29,8 +29,7 @@ from collections import defaultdict
 import psycopg2.errors
 import requests
 from _common import REPO, header, load_odoo, percentile, raw_loop, start_receiver_process
-
-from tests.fakes.webhook_receiver import WebhookReceiver
+from ib_fakes.webhook_receiver import WebhookReceiver
 
 
 def setup_accounting(odoo, registry, partners=20):

@@ -19,19 +19,15 @@ import requests
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _load_plain_lib():
-    """Import ``invoice_bridge/lib`` as the standalone package ``ib_lib``: it must need neither Odoo nor the ORM."""
-    import importlib.util
+sys.path.insert(0, str(REPO / "tools"))
+from standalone import load_fakes, load_lib  # noqa: E402 - tools/ is on sys.path from here
 
-    lib_dir = REPO / "invoice_bridge" / "lib"
-    spec = importlib.util.spec_from_file_location("ib_lib", lib_dir / "__init__.py",
-                                                  submodule_search_locations=[str(lib_dir)])
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["ib_lib"] = module
-    spec.loader.exec_module(module)
-
-
-_load_plain_lib()
+# the addon's plain-Python packages, imported on their own: they must need neither Odoo nor the ORM
+load_lib()  # invoice_bridge/lib as ib_lib
+load_fakes()  # invoice_bridge/tests/fakes as ib_fakes
+ADDON_TESTS = REPO / "invoice_bridge" / "tests"
+DATA = ADDON_TESTS / "data"
+FAKES_CLI = REPO / "tools" / "fakes.py"
 
 
 def _require_env(name):
@@ -105,7 +101,7 @@ def env_factory(odoo, registry):
 
 @pytest.fixture
 def receiver():
-    from tests.fakes.webhook_receiver import WebhookReceiver
+    from ib_fakes.webhook_receiver import WebhookReceiver
 
     with WebhookReceiver() as rec:
         yield rec

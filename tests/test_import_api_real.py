@@ -14,7 +14,6 @@ import threading
 import time
 import uuid
 from collections import Counter
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -32,7 +31,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-SAMPLE = json.loads((Path(__file__).resolve().parent / "data" / "seed002_sample.json").read_text())
+from tests.conftest import DATA
+
+SAMPLE = json.loads((DATA / "import_api_seed002_sample.json").read_text())
 IMPORT = "/api/sales/import/invoice/"
 UPDATE = "/api/sales/update/invoice/"
 SSE = "/api/sales/sse/invoices/"

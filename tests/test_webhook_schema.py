@@ -7,8 +7,7 @@ import json
 
 import jsonschema
 import pytest
-
-from tests.webhook_schema import SCHEMA_NAMES, load_schema, required_key_paths, sample_payload, validate
+from ib_fakes.webhook_schema import SCHEMA_NAMES, load_schema, required_key_paths, sample_payload, validate
 
 INVOICE = ("operations", 0, "payload", "invoice")
 LEDGER_ENTRY = ("operations", 2, "payload", "ledger_entries", 0)

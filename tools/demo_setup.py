@@ -61,7 +61,8 @@ SAMPLE_NAME = "wood-corner-WC-2026-117.pdf"
 Attachment = env["ir.attachment"]
 if not Attachment.search_count([("name", "=", SAMPLE_NAME), ("res_model", "=", "account.move")]):
     bill = env["account.move"].create({"move_type": "in_invoice"})
-    sample = (Path(os.environ["IB_REPO"]) / "tests" / "fakes" / "sample_bill.pdf").read_bytes()
+    data = Path(os.environ["IB_REPO"]) / "invoice_bridge" / "tests" / "data"
+    sample = (data / "extract_sample_bill.pdf").read_bytes()
     bill.message_main_attachment_id = Attachment.create({
         "name": SAMPLE_NAME, "raw": sample, "mimetype": "application/pdf", "res_model": "account.move",
         "res_id": bill.id})

@@ -347,7 +347,7 @@ def cmd_demo(args):
     db = args.db
     children = []
     try:
-        fakes = subprocess.Popen([py, "-m", "tests.fakes.demo_fakes", "--state", RUN_DIR / "fakes.json"],
+        fakes = subprocess.Popen([py, REPO / "tools" / "fakes.py", "core_demo", "--state", RUN_DIR / "fakes.json"],
                                  cwd=REPO, env=env)
         children.append(fakes)
         for _ in range(100):

@@ -64,7 +64,8 @@ def prepare(demo):
         state = demo.rpc("account.move", "read", [bill], ["ib_extract_state"])[0]["ib_extract_state"]
         if state == "no_extract_requested":
             demo.rpc("account.move", "action_ib_digitize", [bill])
-        for _ in range(3):
+        for _ in range(10):  # the parse and the polls are queued: the server's cron sends them
+            time.sleep(2)
             state = demo.rpc("account.move", "read", [bill], ["ib_extract_state"])[0]["ib_extract_state"]
             if state == "done":
                 break

@@ -1,2 +1,3 @@
-from . import iap_extract
+from . import extract_webhook
 from . import import_api
+from . import import_api_stream

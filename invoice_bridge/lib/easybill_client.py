@@ -28,8 +28,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from http import HTTPStatus
 from urllib.parse import quote, urlencode
 
+from .core_transport import Request
 from .easybill_csv import CANCELLATION_FEE, POSITION_TYPES, CsvCustomer, as_decimal
-from .transport import Request
 
 DEFAULT_BASE_URL = "https://api.easybill.de/rest/v1"
 #: seconds before an easybill call is abandoned (an upload carries a whole CSV file)

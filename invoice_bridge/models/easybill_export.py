@@ -7,6 +7,8 @@ timeout or a 5xx after a create) looks up what it may have created before creati
 """
 import base64
 import calendar
+import dataclasses
+import json
 import logging
 from datetime import timedelta
 from decimal import Decimal
@@ -18,9 +20,10 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..lib.core_outcome import FAIL, RETRY, SUCCESS, Outcome, classify_http
+from ..lib.core_transport import Request
 from ..lib.easybill_client import DEFAULT_BASE_URL, EasybillClient, error_message, first_item_id, parse_id
 from ..lib.easybill_csv import CsvCustomer, CsvPosition, CsvValidationError, build_csv, validate_csv
-from ..lib.outcome import FAIL, RETRY, SUCCESS, Outcome, classify_http
 
 _logger = logging.getLogger(__name__)
 
@@ -62,7 +65,7 @@ def previous_month(day):
 class InvoiceBridgeEasybillExport(models.Model):
     _name = "invoice_bridge.easybill.export"
     _description = "Invoice Bridge easybill Export"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "invoice_bridge.sync.log.mixin"]
     _order = "period_start desc, id desc"
 
     name = fields.Char(compute="_compute_name", store=True)
@@ -94,9 +97,6 @@ class InvoiceBridgeEasybillExport(models.Model):
     last_error = fields.Text(readonly=True, copy=False)
     outbox_ids = fields.One2many("invoice_bridge.outbox", "res_id", domain=[("res_model", "=", _name)],
                                  string="Requests", readonly=True)
-    sync_log_ids = fields.One2many("invoice_bridge.sync.log", "res_id", domain=[("res_model", "=", _name)],
-                                   string="Sync Log", readonly=True)
-    sync_log_count = fields.Integer("Sync", compute="_compute_sync_log_count")
     step_seq = fields.Integer(readonly=True, copy=False, help="Number of steps queued (idempotency keys).")
 
     _sql_constraints = [
@@ -116,12 +116,6 @@ class InvoiceBridgeEasybillExport(models.Model):
         for export in self:
             export.line_count = len(export.line_ids)
             export.amount_net = sum(export.line_ids.mapped("subtotal"))
-
-    def _compute_sync_log_count(self):
-        counts = dict(self.env["invoice_bridge.sync.log"]._read_group(
-            [("res_model", "=", self._name), ("res_id", "in", self.ids)], ["res_id"], ["__count"]))
-        for export in self:
-            export.sync_log_count = counts.get(export.id, 0)
 
     # ------------------------------------------------------------------------------------- selection
     @api.model
@@ -339,29 +333,36 @@ class InvoiceBridgeEasybillExport(models.Model):
         if self.step_seq >= MAX_STEPS:
             self.write({"state": "failed", "last_error": _("Gave up after %s requests.", MAX_STEPS)})
             return
+        client = self._client()
+        if client is None:
+            message = _("No easybill API key is configured for %s.", self.company_id.name)
+            self.write({"state": "failed", "last_error": message})
+            self._log_local_failure(message, _("Set the API key in Settings ▸ Invoice Bridge ▸ easybill, then "
+                                               "press Retry on the export."))
+            return
         self.step_seq += 1
         company = self.company_id
         self.env["invoice_bridge.outbox.target"].sudo()._set_rate_limit(
             self._target(), int(company.ib_easybill_rate_limit or 10))
+        request = self._step_request(client, self.step)
         self.env["invoice_bridge.outbox"]._enqueue({
             "channel": "easybill",
             "company_id": company.id,
             "target": self._target(),
             # one request at a time per company: the steps run in order and the rate budget is never raced
             "ordering_key": self._target(),
-            "url": (company.ib_easybill_url or DEFAULT_BASE_URL).rstrip("/"),
-            "method": dict(self._step_methods())[self.step],
+            "url": request.url,
+            "method": request.method,
+            # the key is added when the request is sent (see _request_for): never stored
+            "headers": {k: v for k, v in request.headers.items() if k != "Authorization"},
+            "content_type": request.headers.get("Content-Type") or False,
+            "payload": request.body.decode("utf-8"),
             "idempotency_key": f"easybill:{self.id}:{self.step_seq}",
-            "event_type": self.step,
+            "easybill_step": self.step,
             "res_model": self._name,
             "res_id": self.id,
             "partner_id": self.partner_id.id,
         }, check_existing=False)
-
-    @api.model
-    def _step_methods(self):
-        return [("customer_find", "GET"), ("customer_create", "POST"), ("document_create", "POST"),
-                ("attachment_upload", "POST"), ("attachment_link", "PUT"), ("document_finalize", "PUT")]
 
     def _client(self):
         company = self.company_id.sudo()
@@ -370,21 +371,12 @@ class InvoiceBridgeEasybillExport(models.Model):
             return None
         return EasybillClient(company.ib_easybill_url or DEFAULT_BASE_URL, key)
 
-    def _request_for(self, msg):
-        """The HTTP request of ``msg``'s step, built from what earlier steps stored (or an Outcome)."""
-        self.ensure_one()
-        client = self._client()
-        if client is None:
-            return Outcome(FAIL, _("No easybill API key is configured for %s.", self.company_id.name),
-                           hint=_("Set the API key in Settings ▸ Invoice Bridge ▸ easybill, then retry."))
-        step, customer = msg.event_type, self._csv_customer()
-        lookup = step in UNCERTAIN_LOOKUP and self.uncertain_step == step
-        if step == "customer_find" or (lookup and step == "customer_create"):
+    def _step_request(self, client, step):
+        """The request of ``step``, built from what the earlier steps stored."""
+        if step == "customer_find":
             return client.find_customer(self.customer_number)
         if step == "customer_create":
-            return client.create_customer(customer)
-        if lookup and step == "document_create":
-            return client.find_documents(self.easybill_customer_id, self._document_title())
+            return client.create_customer(self._csv_customer())
         if step == "document_create":
             return client.create_document(
                 int(self.easybill_customer_id), self._document_date(), (self.period_start, self.period_end),
@@ -395,48 +387,70 @@ class InvoiceBridgeEasybillExport(models.Model):
             return client.link_attachment(int(self.easybill_attachment_id), int(self.easybill_document_id))
         if step == "document_finalize":
             return client.finalize_document(int(self.easybill_document_id))
-        return Outcome(FAIL, _("Unknown easybill step %s", step))
+        raise ValueError(f"unknown easybill step {step}")
+
+    def _request_for(self, msg):
+        """What ``msg`` sends: its stored request with the API key, or the lookup of a create whose answer got
+        lost (what it may have created is found again, not created twice)."""
+        self.ensure_one()
+        client = self._client()
+        if client is None:
+            return Outcome(FAIL, _("No easybill API key is configured for %s.", self.company_id.name),
+                           hint=_("Set the API key in Settings ▸ Invoice Bridge ▸ easybill, then retry."))
+        step = msg.easybill_step
+        if step in UNCERTAIN_LOOKUP and self.uncertain_step == step:
+            if step == "customer_create":
+                return client.find_customer(self.customer_number)
+            return client.find_documents(self.easybill_customer_id, self._document_title())
+        headers = dict(json.loads(msg.headers or "{}"), Authorization=f"Bearer {client.api_key}")
+        return Request(msg.method, msg.url, (msg.payload or "").encode("utf-8"), headers, timeout=client.timeout,
+                       secrets=(client.api_key,))
 
     @api.model
     def _interpret(self, msg, exchange):
         """easybill's answers: 429 and 5xx are retried (429 pauses the company's requests), other 4xx fail."""
         outcome = classify_http(exchange, retry_client_errors=False)
         if outcome.result == FAIL and exchange.status:
-            outcome.message = f"HTTP {exchange.status}: {error_message(exchange.status, exchange.body)}"
-            outcome.hint = _("easybill refused the request: correct the customer or the services (or the API "
-                             "key in the settings), then press Retry on the export.")
+            outcome = dataclasses.replace(
+                outcome, message=f"HTTP {exchange.status}: {error_message(exchange.status, exchange.body)}",
+                hint=_("easybill refused the request: correct the customer or the services (or the API key in "
+                       "the settings), then press Retry on the export."))
         elif outcome.result == SUCCESS:
             try:  # the next steps need what this answer carries: an answer without it is a failure
                 if exchange.request.method == "GET":  # a lookup (also a create's lookup after a lost answer)
-                    outcome.data = first_item_id(exchange.body)
+                    found = first_item_id(exchange.body)
                 elif exchange.request.method == "POST":
-                    outcome.data = parse_id(exchange.body)
+                    found = parse_id(exchange.body)
+                else:
+                    found = None
             except ValueError as exc:
                 outcome = Outcome(FAIL, f"HTTP {exchange.status}: {exc}", hint=_(
                     "easybill's answer was not understood; check the API URL in the settings, then press Retry."))
             else:
-                outcome.message = f"HTTP {exchange.status}: {dict(STEPS).get(msg.event_type, msg.event_type)}"
+                step = msg.easybill_step
+                outcome = dataclasses.replace(outcome, data=found,
+                                              message=f"HTTP {exchange.status}: {dict(STEPS).get(step, step)}")
         # which customer, in the log line of every request (Odoo's partner is on the line too)
         export = self.sudo().browse(msg.res_id).exists()
         if export:
             customer = export.easybill_customer_id
-            if not customer and msg.event_type in ("customer_find", "customer_create"):
+            if not customer and msg.easybill_step in ("customer_find", "customer_create"):
                 customer = outcome.data
             easybill_id = f" (easybill {customer})" if customer else ""
-            outcome.message += f" · customer {export.customer_number}{easybill_id}"
+            outcome = dataclasses.replace(
+                outcome, message=f"{outcome.message} · customer {export.customer_number}{easybill_id}")
         return outcome
 
-    def _on_step_result(self, msg, outcome):
+    def _on_step_result(self, msg, attempt):
         """Store the step's result and queue the next step (or record the failure)."""
         self.ensure_one()
-        step = msg.event_type
-        if outcome.result == FAIL or msg.state in ("dead", "failed"):
-            self.write({"state": "failed", "last_error": msg.last_error or outcome.message})
+        step, outcome = msg.easybill_step, attempt.outcome
+        if outcome.result == FAIL or attempt.given_up:
+            self.write({"state": "failed", "last_error": outcome.message})
             return
         if outcome.result == RETRY:
             # a create whose answer got lost may have created the object: the next attempt looks it up first
-            lost = not msg.last_http_status or msg.last_http_status >= 500
-            if step in UNCERTAIN_LOOKUP and lost and self.uncertain_step != step:
+            if step in UNCERTAIN_LOOKUP and attempt.answer_lost and self.uncertain_step != step:
                 self.uncertain_step = step
             return
         found = outcome.data  # the id the answer carried (None: a lookup found nothing)

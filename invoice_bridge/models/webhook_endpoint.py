@@ -5,10 +5,10 @@ from urllib.parse import urlsplit
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import ValidationError
 
-from ..lib.outcome import FAIL, SUCCESS, Outcome
-from ..lib.transport import DEFAULT_TIMEOUT, Request
+from ..lib.core_outcome import SUCCESS
+from ..lib.core_transport import DEFAULT_TIMEOUT
 from ..lib.webhook_payloads import dumps, envelope
-from ..lib.webhook_signer import WebhookSigner, generate_secret
+from ..lib.webhook_signer import generate_secret
 
 #: how long the previous secret keeps signing after a rotation
 ROTATION_GRACE = timedelta(hours=24)
@@ -114,15 +114,16 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
         self.env.registry.clear_cache()  # _subscriptions
         return res
 
-    def _enqueue_event(self, event, document_for, record=None, key_suffix=None, partner=None):
-        """Queue one message per endpoint of ``self``; ``document_for(msg_id)`` builds the body document."""
+    def _enqueue_event(self, event, document, record=None, key_suffix=None, partner=None):
+        """Queue one message of ``event`` per endpoint of ``self``, its body ``document`` with the message's id."""
         # random ids are new by construction: only interval keys (reminders) can already be queued
         return self.env["invoice_bridge.outbox"]._enqueue(
-            self._event_vals(event, document_for, record=record, key_suffix=key_suffix, partner=partner),
+            self._event_vals(event, document, record=record, key_suffix=key_suffix, partner=partner),
             check_existing=bool(key_suffix))
 
-    def _event_vals(self, event, document_for, record=None, key_suffix=None, partner=None):
-        """The outbox values of ``event`` for each endpoint of ``self`` (see :meth:`_enqueue_event`)."""
+    def _event_vals(self, event, document, record=None, key_suffix=None, partner=None):
+        """The outbox values of ``event`` for each endpoint of ``self``: ``document`` is the body, its ``id`` the
+        message's id (random, or made of ``key_suffix`` so that queueing it twice is a no-op)."""
         vals_list = []
         for endpoint in self:
             msg_id = f"msg_{uuid.uuid4().hex}" if not key_suffix else f"msg_{event}_{endpoint.id}_{key_suffix}"
@@ -130,7 +131,7 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
                 "channel": "webhook",
                 "target": f"webhook:{endpoint.id}",
                 "url": endpoint.url,
-                "payload": dumps(document_for(msg_id)),
+                "payload": dumps({**document, "id": msg_id}),
                 "idempotency_key": msg_id,
                 "ordering_key": f"webhook:{endpoint.id}:{record._name}:{record.id}" if record else None,
                 "res_model": record._name if record else None,
@@ -138,15 +139,15 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
                 "partner_id": partner.id if partner else None,
                 "company_id": endpoint.company_id.id,
                 "webhook_endpoint_id": endpoint.id,
-                "event_type": event,
+                "webhook_event": event,
             })
         return vals_list
 
     def action_send_test_event(self):
         for endpoint in self:
             company = endpoint.company_id
-            endpoint._enqueue_event("test", lambda msg_id, company=company: envelope(
-                "test", [], msg_id, fields.Datetime.now(), {"id": company.id, "name": company.name}))
+            endpoint._enqueue_event("test", envelope("test", [], None, fields.Datetime.now(),
+                                                     {"id": company.id, "name": company.name}))
         return {"type": "ir.actions.client", "tag": "display_notification", "params": {
             "type": "info", "message": _("Test event queued; see the sync log for the answer.")}}
 
@@ -156,48 +157,22 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
         action.update({"domain": [("webhook_endpoint_id", "=", self.id)], "context": {}})
         return action
 
-    # ----------------------------------------------------------------------------------------- delivery
-    @api.model
-    def _prepare_requests(self, messages):
-        """Signed requests for a batch of webhook messages (signature computed per attempt)."""
-        prepared = {}
-        for msg in messages:
-            endpoint = msg.webhook_endpoint_id.sudo()
-            if not endpoint or not endpoint.active:
-                prepared[msg.id] = Outcome(FAIL, _("The endpoint is archived or deleted."),
-                                           hint=_("Unarchive the endpoint, then retry."))
-                continue
-            secrets = endpoint._signing_secrets()
-            headers = {"Content-Type": "application/json",
-                       **WebhookSigner(secrets).headers(msg.idempotency_key, msg.payload)}
-            prepared[msg.id] = Request(method="POST", url=endpoint.url, body=msg.payload.encode(),
-                                       headers=headers, timeout=endpoint.timeout or DEFAULT_TIMEOUT,
-                                       secrets=tuple(secrets))
-        return prepared
-
-    @api.model
-    def _after_attempts(self, messages, outcomes):
-        """Endpoint counters; an endpoint answering 410 Gone is archived with a note."""
+    # ------------------------------------------------------------------------------------------- health
+    def _update_health(self, outcomes):
+        """Counters after the attempts of a batch (``outcomes``, in order); 410 Gone archives the endpoint."""
+        self.ensure_one()
         now = fields.Datetime.now()
-        if any(m.event_type == "new_invoice" and outcomes[m.id].result == SUCCESS for m in messages):
-            # the announced invoices' legal PDFs are rendered next, by their own cron (not in this batch)
-            self.env.ref("invoice_bridge.ir_cron_render_invoice_pdfs").sudo()._trigger()
-        for endpoint, msgs in messages.grouped("webhook_endpoint_id").items():
-            if not endpoint:
-                continue
-            results = [outcomes[m.id] for m in msgs]
-            ok = [o for o in results if o.result == SUCCESS]
-            failed = [o for o in results if o.result != SUCCESS]
-            vals = {}
-            if ok:
-                vals.update(last_success_at=now, consecutive_failures=0)
-            if failed:
-                vals.update(last_failure_at=now, last_error=failed[-1].message[:250],
-                            consecutive_failures=(0 if ok else endpoint.consecutive_failures) + len(failed))
-            endpoint = endpoint.sudo()
-            endpoint.write(vals)
-            if any(o.gone for o in results) and endpoint.active:
-                endpoint.active = False
-                endpoint.message_post(body=_(
-                    "Archived: the receiver answered 410 Gone. Check the URL with its owner, unarchive the "
-                    "endpoint, then retry its failed messages."))
+        ok = [o for o in outcomes if o.result == SUCCESS]
+        failed = [o for o in outcomes if o.result != SUCCESS]
+        vals = {}
+        if ok:
+            vals.update(last_success_at=now, consecutive_failures=0)
+        if failed:
+            vals.update(last_failure_at=now, last_error=failed[-1].message[:250],
+                        consecutive_failures=(0 if ok else self.consecutive_failures) + len(failed))
+        self.write(vals)
+        if any(o.gone for o in outcomes) and self.active:
+            self.active = False
+            self.message_post(body=_(
+                "Archived: the receiver answered 410 Gone. Check the URL with its owner, unarchive the "
+                "endpoint, then retry its failed messages."))

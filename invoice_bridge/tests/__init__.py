@@ -1,9 +1,17 @@
-from . import test_outbox
-from . import test_sync_log
-from . import test_security
-from . import test_webhook
+# core: the delivery engine, the sync log, access rights
+from . import test_core_outbox
+from . import test_core_sync_log
+from . import test_core_security
+# webhooks
+from . import test_webhook_events
 from . import test_webhook_pdf
-from . import test_iap_extract
+from . import test_webhook_golden
+# IAP Extract
+from . import test_extract
+from . import test_extract_golden
+# easybill
 from . import test_easybill
+from . import test_easybill_golden
+# the import API
 from . import test_import_api
-from . import test_golden
+from . import test_import_api_golden

@@ -11,9 +11,8 @@ from odoo.tools import mute_logger
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
-from tests.fakes.easybill import FakeEasybill
-
 from ..lib.easybill_csv import HEADER, read_csv
+from .fakes.easybill_fake import FakeEasybill
 
 KEY = "test-easybill-key"
 OCTOBER = date(2026, 10, 1)

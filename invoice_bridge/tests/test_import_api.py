@@ -7,9 +7,9 @@ from odoo.tests import HttpCase, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
-DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
-SAMPLE = (DATA / "seed002_sample.json").read_bytes()
-SAMPLE_AS_PRINTED = (DATA / "seed002_sample_as_printed.json").read_bytes()
+DATA = Path(__file__).resolve().parent / "data"
+SAMPLE = (DATA / "import_api_seed002_sample.json").read_bytes()
+SAMPLE_AS_PRINTED = (DATA / "import_api_seed002_sample_as_printed.json").read_bytes()
 IMPORT = "/api/sales/import/invoice/"
 UPDATE = "/api/sales/update/invoice/"
 
@@ -38,13 +38,17 @@ class ImportApiCase(AccountTestInvoicingCommon, HttpCase):
         cls.sale_tax = cls.env["account.tax"].create({"name": "GST 5%", "amount": 5, "type_tax_use": "sale",
                                                       "company_id": cls.company.id})
 
-    def call(self, path, body, key=None, method="POST", headers=None):
+    def request(self, path, body, key=None, method="POST", headers=None):
+        """The API's answer over real HTTP (``key=False``: no X-API-KEY header)."""
         headers = {"Content-Type": "application/json", **(headers or {})}
         if key is not False:
             headers.setdefault("X-API-KEY", key or self.key)
         if isinstance(body, dict):
             body = json.dumps(body).encode()
-        response = self.opener.request(method, self.base_url() + path, data=body, headers=headers, timeout=30)
+        return self.opener.request(method, self.base_url() + path, data=body, headers=headers, timeout=30)
+
+    def call(self, path, body, key=None, method="POST", headers=None):
+        response = self.request(path, body, key=key, method=method, headers=headers)
         return response.status_code, response.json() if response.content else None
 
     def payload(self, **overrides):
@@ -371,7 +375,7 @@ class TestImportApiReview(ImportApiCase):
         self.move._ib_return_to_billing("check")
         self.env.cr.flush()  # the commit's pre-commit hook writes the webhook events
         message = self.env["invoice_bridge.outbox"].search([("webhook_endpoint_id", "=", endpoint.id)])
-        self.assertEqual(message.event_type, "invoice_review")
+        self.assertEqual(message.webhook_event, "invoice_review")
         body = json.loads(message.payload)
         self.assertEqual(body["event"], "invoice_review")
         self.assertEqual(body["operations"][0]["payload"]["invoice_no"], "LTPI-77282")

@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 
 from odoo.tests import HttpCase, tagged
 
-from .common import WebhookCase
+from .core_common import WebhookCase
 
 
 @tagged("post_install", "-at_install")

@@ -1,0 +1,224 @@
+"""What every route of the import API shares: who calls, how a refusal is answered, and the sync-log line.
+
+Routes use ``auth='none'`` (read-only cursor by default: the writing ones say ``readonly=False``); the API checks
+its own credentials so that every refusal is the seed's JSON (Odoo's ``auth='bearer'`` would answer with its own
+401 body). A route runs the same four steps: authenticate → parse → service → respond. Every exception a step
+raises becomes an answer through ONE table (:data:`ERRORS`). Every request, accepted or refused, writes one
+inbound sync-log line; refused ones through a separate cursor, since the request's transaction is rolled back.
+"""
+import json
+import logging
+import random
+import re
+import time
+
+from odoo import SUPERUSER_ID, http, sql_db
+from odoo.exceptions import AccessError, UserError
+from odoo.http import request
+
+from ..lib import import_api_messages as msg
+from ..lib.import_api_fields import DEFAULT_MAX_BODY_BYTES
+from ..models.import_api_service import ImportConflict, ImportNotFound, ImportNotInReview, ImportRetry
+from .core_http import BodyTooLarge, read_body
+
+_logger = logging.getLogger(__name__)
+
+#: attempts of one request when concurrent imports create the records it needs (see ImportRetry)
+MAX_ATTEMPTS = 5
+BEARER_RE = re.compile(r"^bearer\s+(\S+)\s*$", re.IGNORECASE)
+
+
+class Refusal(Exception):
+    """An answer that is not a success: status, JSON body, headers, and the hint kept in the sync log."""
+
+    def __init__(self, status, body, headers=None, hint="", logged=(None, None)):
+        super().__init__(status)
+        self.status, self.body, self.headers, self.hint = status, body, headers or {}, hint
+        #: (invoice id, partner id) the refused request concerns, for its log line
+        self.logged = logged
+
+
+class Caller:
+    """Who is calling: the user acting, their company, the integration key (if any) and a label for the log."""
+
+    def __init__(self, uid, company, key=None, label=""):
+        self.uid, self.company, self.key, self.label = uid, company, key, label
+
+
+def _conflict(exc):
+    return Refusal(409, msg.json_error_body(msg.MSG_DUPLICATE, data={"id": exc.move_id, "invoice_no": exc.invoice_no}),
+                   hint="The invoice exists already: nothing to do, or PATCH it while it is in review.",
+                   logged=(exc.move_id, exc.move.partner_id.id if exc.move else None))
+
+
+def _not_in_review(exc):
+    move = exc.move
+    return Refusal(409, msg.json_error_body(msg.MSG_NOT_IN_REVIEW, data={
+        "id": move.id, "invoice_no": move.ib_invoice_no, "status": move.ib_import_state, "state": move.state}),
+        hint="Only invoices returned to billing (REVIEW) can be corrected.", logged=(move.id, move.partner_id.id))
+
+
+#: exception raised by a step → its answer (the first matching class wins)
+ERRORS = (
+    (msg.PayloadError, lambda exc: Refusal(400, exc.body(),
+                                           hint="Correct the fields listed in the answer and send again.")),
+    (BodyTooLarge, lambda exc: Refusal(413, msg.json_error_body(msg.MSG_TOO_LARGE), hint=(
+        f"Bodies are limited to {exc.limit} bytes (invoice_bridge.import_max_body_bytes)."))),
+    (ImportConflict, _conflict),
+    (ImportNotFound, lambda exc: Refusal(404, msg.json_error_body(msg.MSG_NOT_FOUND),
+                                         hint="Check the invoice_no; only imported invoices can be updated.")),
+    (ImportNotInReview, _not_in_review),
+    (AccessError, lambda exc: Refusal(403, msg.json_error_body(str(exc)),
+                                      hint="Give the calling user Billing rights in the company.")),
+    # ValidationError included (a subclass of UserError, as AccessError is: it comes first)
+    (UserError, lambda exc: Refusal(400, msg.json_error_body(msg.MSG_VALIDATION_FAILED, errors={
+        "non_field_errors": [str(exc)]}), hint="Correct the data and send again.")),
+)
+
+
+def refusal_of(exc):
+    """The answer of an exception of :data:`ERRORS`, or None (an unexpected error: let it raise)."""
+    if isinstance(exc, Refusal):
+        return exc
+    for cls, answer in ERRORS:
+        if isinstance(exc, cls):
+            return answer(exc)
+    return None
+
+
+def json_response(status, body, headers=None):
+    if not isinstance(body, bytes):
+        body = json.dumps(body).encode()
+    return request.make_response(body, headers=[("Content-Type", "application/json"), *(headers or {}).items()],
+                                 status=status)
+
+
+class ImportApiBase(http.Controller):
+    """The steps every route shares; the routes themselves are in ``import_api.py`` and ``import_api_stream.py``."""
+
+    # ---------------------------------------------------------------------------------------- serving
+    def _serve(self, handler):
+        """Answer one writing request; start it again when a concurrent import committed what it needs.
+
+        ``handler(env, caller, body)`` parses the body and calls the service; it returns ``(status, body dict,
+        move)``. It runs as the caller, in the caller's company, inside a savepoint.
+        """
+        started = time.perf_counter()
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return self._serve_once(handler, started, count_rate=attempt == 1)
+            except ImportRetry as exc:
+                # as odoo.service.model.retrying does for serialization failures: a new transaction (a new
+                # snapshot, which sees the other request's records), after a short random pause
+                env = request.env
+                env.cr.rollback()
+                env.reset()
+                env.registry.reset_changes()
+                _logger.info("invoice_bridge: concurrent import created a %s; attempt %s of %s", exc, attempt,
+                             MAX_ATTEMPTS)
+                time.sleep(random.uniform(0, 0.05 * 2 ** attempt))
+        body = msg.json_error_body("Busy with concurrent imports of the same records: retry the request.")
+        self._log(request.env(user=SUPERUSER_ID), None, 503, started, message="too many concurrent attempts",
+                  hint="Retry the request.", detached=True)
+        return json_response(503, body, {"Retry-After": "1"})
+
+    def _serve_once(self, handler, started, count_rate=True):
+        env = request.env(user=SUPERUSER_ID)
+        caller = None
+        try:
+            caller = self._authenticate(env)
+            if count_rate:
+                self._check_rate(env, caller)
+            body = self._read_body(env)
+            user_env = env(user=caller.uid, context={"allowed_company_ids": [caller.company.id]}, su=False)
+            with env.cr.savepoint():
+                status, payload, move = handler(user_env, caller, body)
+        except ImportRetry:
+            raise
+        except Exception as exc:
+            refusal = refusal_of(exc)
+            if refusal is None:
+                raise
+            self._log(env, caller, refusal.status, started, *refusal.logged, message=self._message_of(refusal.body),
+                      hint=refusal.hint, detached=True)
+            return json_response(refusal.status, refusal.body, refusal.headers)
+        self._log(env, caller, status, started, move.id, move.partner_id.id, message=payload["message"])
+        return json_response(status, payload)
+
+    # ---------------------------------------------------------------------------------- authentication
+    def _authenticate(self, env):
+        headers = request.httprequest.headers
+        key = headers.get("X-API-KEY")
+        authorization = headers.get("Authorization")
+        if key:
+            record = env["invoice_bridge.api.key"]._authenticate(key.strip())
+            if not record or not record.user_id.active:
+                raise Refusal(401, msg.json_error_body(msg.MSG_INVALID_API_KEY),
+                              hint="The X-API-KEY is unknown or revoked: ask for a new key.")
+            return Caller(record.user_id.id, record.company_id, record, f"key {record.name}")
+        if authorization:
+            match = BEARER_RE.match(authorization)
+            uid = match and env["res.users.apikeys"]._check_credentials(scope="rpc", key=match.group(1))
+            user = env["res.users"].browse(uid) if uid else env["res.users"]
+            if not user or user.share:
+                raise Refusal(401, msg.json_error_body(msg.MSG_INVALID_API_KEY),
+                              hint="The Bearer token must be an Odoo API key of an internal user.")
+            return Caller(user.id, user.company_id, None, f"user {user.login}")
+        raise Refusal(401, msg.json_error_body(msg.MSG_NO_CREDENTIALS),
+                      hint="Send the X-API-KEY header or Authorization: Bearer <Odoo API key>.")
+
+    def _check_rate(self, env, caller):
+        if not caller.key:
+            return
+        with env.registry.cursor() as cr:  # counted even when this request is rolled back
+            if isinstance(cr, sql_db.Cursor):  # a real connection (under the test runner: the test cursor)
+                # concurrent requests of one key update its counter row: wait for each other, never fail
+                cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            wait = caller.key.with_env(caller.key.env(cr=cr))._consume_rate(cr)
+        if wait:
+            raise Refusal(429, msg.json_error_body(msg.MSG_RATE_LIMITED), headers={"Retry-After": str(wait)},
+                          hint="The key exceeded its requests per minute; the client should wait and retry.")
+
+    def _read_body(self, env):
+        """The request body, at most ``invoice_bridge.import_max_body_bytes`` (413 beyond, chunked or not).
+
+        Kept on the request: Odoo replays a request after a serialization failure, and the stream is read once.
+        """
+        cached = getattr(request, "_ib_body", None)
+        if cached is None:
+            limit = env["invoice_bridge.config"]._get("import_max_body_bytes", DEFAULT_MAX_BODY_BYTES)
+            request._ib_body = read_body(request.httprequest, limit)
+        return request._ib_body
+
+    # ------------------------------------------------------------------------------------------ logging
+    @staticmethod
+    def _message_of(body):
+        try:
+            return json.loads(body).get("message", "")
+        except (ValueError, AttributeError):
+            return ""
+
+    def _log(self, env, caller, status, started, move_id=None, partner_id=None, message="", hint="",
+             detached=False):
+        httprequest = request.httprequest
+        vals = {
+            "channel": "import_api", "direction": "inbound",
+            "state": "success" if status < 400 else "failed",
+            "company_id": caller.company.id if caller else False,
+            "move_id": move_id or False,
+            "partner_id": partner_id or False,
+            "res_model": "account.move" if move_id else False, "res_id": move_id or False,
+            "endpoint": httprequest.path, "http_method": httprequest.method, "http_status": status,
+            "duration_ms": int((time.perf_counter() - started) * 1000),
+            "message": f"{caller.label}: {message}" if caller else message,
+            "hint": hint or False,
+            "user_id": caller.uid if caller else False,
+            "request_headers": dict(httprequest.headers),
+        }
+        key = httprequest.headers.get("X-API-KEY")
+        vals["secrets"] = (key,) if key else ()
+        log = env["invoice_bridge.sync.log"]
+        if detached:
+            log._log_detached(vals)
+        else:
+            log._log(vals)

@@ -1,0 +1,72 @@
+import json
+
+from odoo import fields, models
+from odoo.tools import SQL
+
+from ..lib.core_rate_limit import RATE_WINDOW_SECONDS, RateWindow
+
+
+class InvoiceBridgeOutboxTarget(models.Model):
+    """A delivery target (an endpoint, an API host) that can be paused as a whole.
+
+    When a target answers 429/502/503/504 the engine pauses every message to it for the ``Retry-After`` (or the
+    retry schedule's delay) instead of trying message after message.
+    """
+
+    _name = "invoice_bridge.outbox.target"
+    _description = "Invoice Bridge Delivery Target"
+    _order = "paused_until desc, id desc"
+
+    name = fields.Char(required=True, index=True, readonly=True)
+    paused_until = fields.Datetime(readonly=True)
+    pause_reason = fields.Char(readonly=True)
+    rate_limit = fields.Integer(
+        "Requests per minute", readonly=True,
+        help="At most this many attempts within any 60 seconds (0: no limit). Set by the channel, e.g. easybill.")
+    recent_attempts = fields.Text(readonly=True, help="JSON list of the epoch seconds of the last attempts.")
+
+    _sql_constraints = [("name_uniq", "unique(name)", "A delivery target is recorded once.")]
+
+    def _pause(self, target, until, reason):
+        """Pause ``target`` until ``until`` (never shortening an existing pause). One statement, no ORM reads."""
+        self.env.cr.execute(SQL(
+            """INSERT INTO invoice_bridge_outbox_target (name, paused_until, pause_reason, create_date, write_date)
+               VALUES (%(name)s, %(until)s, %(reason)s, %(now)s, %(now)s)
+               ON CONFLICT (name) DO UPDATE
+                  SET paused_until = GREATEST(invoice_bridge_outbox_target.paused_until, EXCLUDED.paused_until),
+                      pause_reason = EXCLUDED.pause_reason, write_date = EXCLUDED.write_date""",
+            name=target, until=until, reason=(reason or "")[:250], now=fields.Datetime.now()))
+        self.invalidate_model()
+
+    def _set_rate_limit(self, target, per_minute):
+        """Create ``target`` if needed and set its rate limit (one statement)."""
+        self.env.cr.execute(SQL(
+            """INSERT INTO invoice_bridge_outbox_target (name, rate_limit, create_date, write_date)
+               VALUES (%(name)s, %(limit)s, %(now)s, %(now)s)
+               ON CONFLICT (name) DO UPDATE SET rate_limit = EXCLUDED.rate_limit
+                WHERE invoice_bridge_outbox_target.rate_limit IS DISTINCT FROM EXCLUDED.rate_limit""",
+            name=target, limit=per_minute or 0, now=fields.Datetime.now()))
+        self.invalidate_model()
+
+    def _rate_windows(self, targets):
+        """``{target: RateWindow}`` of the rate-limited targets among ``targets`` (one query)."""
+        if not targets:
+            return {}
+        self.env.cr.execute(SQL(
+            "SELECT name, rate_limit, recent_attempts FROM invoice_bridge_outbox_target"
+            " WHERE name IN %s AND rate_limit > 0", tuple(targets)))
+        rows = self.env.cr.fetchall()
+        if not rows:
+            return {}
+        window = self.env["invoice_bridge.config"]._get("rate_window_seconds", RATE_WINDOW_SECONDS)
+        return {name: RateWindow(limit, json.loads(recent or "[]"), window) for name, limit, recent in rows}
+
+    def _save_rate_windows(self, windows):
+        for name, window in windows.items():
+            self.env.cr.execute(SQL(
+                "UPDATE invoice_bridge_outbox_target SET recent_attempts = %s WHERE name = %s",
+                json.dumps(window.recent), name))
+        self.invalidate_model(["recent_attempts"])
+
+    def action_resume(self):
+        self.write({"paused_until": False, "pause_reason": False})

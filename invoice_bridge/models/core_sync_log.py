@@ -1,0 +1,163 @@
+import logging
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.modules import module as odoo_module
+
+from ..lib.core_masking import DEFAULT_BODY_LIMIT, mask_headers, sanitize
+
+_logger = logging.getLogger(__name__)
+
+LOG_STATES = [
+    ("pending", "Pending"),
+    ("success", "Success"),
+    ("retrying", "Retrying"),
+    ("failed", "Failed"),
+    ("dead", "Dead"),
+]
+
+
+def open_record_action(res_model, res_id):
+    """The window action opening one business record (False when there is none)."""
+    if not (res_model and res_id):
+        return False
+    return {"type": "ir.actions.act_window", "res_model": res_model, "res_id": res_id, "view_mode": "form",
+            "target": "current"}
+
+
+class InvoiceBridgeSyncLog(models.Model):
+    """One line per exchange attempt with an external system, in either direction.
+
+    Lines are written by the engine and controllers only (through :meth:`_log` / :meth:`_log_detached`), which
+    mask secrets and truncate bodies: nothing else writes request or response text.
+    """
+
+    _name = "invoice_bridge.sync.log"
+    _description = "Invoice Bridge Sync Log"
+    _order = "id desc"
+    _rec_name = "summary"
+
+    summary = fields.Char(compute="_compute_summary")
+    # the engine's own channel; each channel module adds its code with selection_add (as on the outbox)
+    channel = fields.Selection([("http", "Plain HTTP")], required=True, index=True)
+    direction = fields.Selection([("outbound", "Outbound"), ("inbound", "Inbound")], required=True,
+                                 default="outbound")
+    state = fields.Selection(LOG_STATES, required=True, default="pending", index=True)
+    company_id = fields.Many2one("res.company", index=True)
+    partner_id = fields.Many2one("res.partner", index="btree_not_null", ondelete="set null")
+    move_id = fields.Many2one("account.move", string="Invoice", index="btree_not_null", ondelete="set null")
+    res_model = fields.Char("Related Model", index=True)
+    res_id = fields.Many2oneReference("Related Record", model_field="res_model")
+    outbox_id = fields.Many2one("invoice_bridge.outbox", string="Outbox Message", index="btree_not_null",
+                                ondelete="set null")
+    endpoint = fields.Char("Endpoint / URL")
+    http_method = fields.Char("Method")
+    http_status = fields.Integer("HTTP Status", aggregator=False)
+    duration_ms = fields.Integer("Duration (ms)", aggregator="avg")
+    attempt = fields.Integer(aggregator="max")
+    message = fields.Char(help="Short human-readable outcome.")
+    hint = fields.Char("What to do next")
+    error = fields.Text(help="Details of the failure.")
+    request_headers = fields.Text()
+    request_body = fields.Text()
+    response_body = fields.Text()
+    user_id = fields.Many2one("res.users", string="User", ondelete="set null")
+    retryable = fields.Boolean(compute="_compute_retryable")
+
+    @api.depends("channel", "direction", "endpoint", "http_status")
+    def _compute_summary(self):
+        channels = dict(self._fields["channel"]._description_selection(self.env))
+        for log in self:
+            status = log.http_status or ""
+            log.summary = " ".join(str(p) for p in (channels.get(log.channel), log.http_method, status) if p)
+
+    @api.depends("state", "outbox_id.state")
+    def _compute_retryable(self):
+        for log in self:
+            log.retryable = bool(log.outbox_id) and log.outbox_id.state in ("failed", "dead")
+
+    # ------------------------------------------------------------------------------------ writing lines
+    @api.model
+    def _body_limit(self):
+        limit = self.env["invoice_bridge.config"]._get("log_body_limit", DEFAULT_BODY_LIMIT)
+        return limit if limit > 0 else DEFAULT_BODY_LIMIT
+
+    @api.model
+    def _prepare_vals(self, vals_list):
+        """Mask and truncate. ``secrets`` (literal secret strings) and ``request_headers`` (a dict) are accepted."""
+        limit = self._body_limit()
+        prepared = []
+        for vals in vals_list:
+            vals = dict(vals)
+            secrets = tuple(vals.pop("secrets", ()) or ())
+            headers = vals.get("request_headers")
+            if isinstance(headers, dict):
+                vals["request_headers"] = sanitize(
+                    "\n".join(f"{k}: {v}" for k, v in mask_headers(headers).items()), secrets, limit)
+            for key in ("request_body", "response_body", "error", "endpoint"):
+                if vals.get(key):
+                    vals[key] = sanitize(vals[key], secrets, limit)
+            if vals.get("message"):
+                vals["message"] = sanitize(vals["message"], secrets, 250)
+            if vals.get("res_model") == "account.move" and vals.get("res_id") and "move_id" not in vals:
+                vals["move_id"] = vals["res_id"]
+            prepared.append(vals)
+        return prepared
+
+    @api.model
+    def _log(self, vals_list):
+        """Write log lines in the current transaction (they share its fate)."""
+        if isinstance(vals_list, dict):
+            vals_list = [vals_list]
+        return self.sudo().create(self._prepare_vals(vals_list))
+
+    @api.model
+    def _log_detached(self, vals_list):
+        """Write log lines through a separate cursor, so they survive a rollback of the current transaction.
+
+        Used for refused requests and failed sends. Only ids of records that are already committed may be
+        referenced. Under Odoo's test runner the current cursor is used: a test's data is never committed, so
+        a second connection could neither see it nor be rolled back afterwards.
+        """
+        if isinstance(vals_list, dict):
+            vals_list = [vals_list]
+        vals_list = self._prepare_vals(vals_list)
+        if odoo_module.current_test:  # read at call time: the runner sets it per test
+            return self.sudo().create(vals_list).ids
+        with self.env.registry.cursor() as cr:
+            ids = self.with_env(self.env(cr=cr, su=True)).create(vals_list).ids
+        return ids
+
+    # ------------------------------------------------------------------------------------------ actions
+    def action_retry(self):
+        outboxes = self.filtered("retryable").outbox_id
+        if not outboxes:
+            return False
+        outboxes.action_retry()
+        return True
+
+    def action_cancel_message(self):
+        """Give up the message behind these lines for good (managers: the outbox's access rights apply)."""
+        self.filtered("retryable").outbox_id.action_cancel()
+        return True
+
+    def action_open_related(self):
+        self.ensure_one()
+        return open_record_action(self.res_model, self.res_id)
+
+    # ------------------------------------------------------------------------------------------- vacuum
+    @api.model
+    def _cron_vacuum(self, batch=10000):
+        """Delete successful lines (and finished outbox messages) older than the retention; keep failures."""
+        days = self.env["invoice_bridge.config"]._get("log_retention_days", 90)
+        if days <= 0:
+            return 0
+        limit_date = fields.Datetime.now() - timedelta(days=days)
+        old = self.sudo().search([("state", "=", "success"), ("create_date", "<", limit_date)], limit=batch)
+        count = len(old)
+        old.unlink()
+        self.env["invoice_bridge.outbox"].sudo()._vacuum(limit_date, batch)
+        _logger.info("invoice_bridge: vacuumed %d successful sync-log lines older than %d days", count, days)
+        if count == batch:
+            self.env.ref("invoice_bridge.ir_cron_vacuum")._trigger()
+        return count

@@ -1,0 +1,31 @@
+from odoo import _, fields, models
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    ib_easybill_customer_id = fields.Char(
+        "easybill customer id", company_dependent=True, copy=False, groups="invoice_bridge.group_invoice_bridge_user",
+        help="The customer's id in this company's easybill account (found or created by the first export).")
+    ib_easybill_export_count = fields.Integer("easybill", compute="_compute_ib_easybill_export_count",
+                                              groups="invoice_bridge.group_invoice_bridge_user")
+
+    def _compute_ib_easybill_export_count(self):
+        counts = dict(self.env["invoice_bridge.easybill.export"]._read_group(
+            [("partner_id", "in", self.commercial_partner_id.ids)], ["partner_id"], ["__count"]))
+        for partner in self:
+            partner.ib_easybill_export_count = counts.get(partner.commercial_partner_id, 0)
+
+    def action_ib_open_easybill_exports(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("invoice_bridge.easybill_export_action")
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        return action
+
+    def action_ib_easybill_wizard(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window", "res_model": "invoice_bridge.easybill.export.wizard",
+            "view_mode": "form", "target": "new", "name": _("Send to easybill"),
+            "context": {"default_partner_id": self.commercial_partner_id.id},
+        }

@@ -1,0 +1,343 @@
+"""Vendor bill digitization through Odoo's IAP Extract API: queue the parse, poll, fill the bill, validate.
+
+Every call goes through the delivery engine (channel ``extract``, see ``extract_outbox.py``): Digitize and
+Refresh queue a message and return at once; the master switch and ``neutralize.sql`` stop them like any other.
+"""
+import difflib
+
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..lib import extract_client as extract
+
+EXTRACT_MIMETYPES = ("application/pdf", "image/png", "image/jpeg", "image/bmp")
+EXTRACT_STATES = [
+    ("no_extract_requested", "Not requested"),
+    ("waiting_extraction", "Waiting"),
+    ("extract_not_ready", "Not ready yet"),
+    ("done", "Done"),
+    ("error_status", "Error"),
+    ("not_enough_credit", "Not enough credit"),
+    ("unsupported_format", "Unsupported format"),
+]
+#: the states from which a bill can be (re)digitized
+DIGITIZABLE = ("no_extract_requested", "error_status", "not_enough_credit", "unsupported_format")
+#: the fields the digitization fills, in the order they are reported
+EXTRACT_FIELDS = ("partner_id", "invoice_date", "invoice_date_due", "ref", "currency_id")
+#: the route of the callback generation 2 calls when a result is ready (controllers/extract_webhook.py)
+CALLBACK_ROUTE = "/invoice_bridge/iap_extract/webhook"
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"  # pylint: disable=consider-merging-classes-inherited  # a file per channel
+
+    ib_extract_state = fields.Selection(EXTRACT_STATES, "Extraction", default="no_extract_requested", copy=False,
+                                        readonly=True, index=True)
+    ib_extract_document_id = fields.Integer("Extract document", copy=False, readonly=True)
+    ib_extract_document_token = fields.Char("Extract document token", copy=False, readonly=True,
+                                            help="Generation 2 of the Extract API identifies documents by token.")
+    ib_extract_status_msg = fields.Char("Extraction message", copy=False, readonly=True)
+    ib_extract_results = fields.Json(copy=False, readonly=True, help="The last results read (plain values).")
+    ib_extract_filled = fields.Json(copy=False, readonly=True, help="What the digitization wrote, per field.")
+    ib_extract_validation = fields.Selection(
+        [("to_validate", "To send"), ("validated", "Sent"), ("error", "Refused")], "Extract validation",
+        copy=False, readonly=True)
+    ib_extract_can_digitize = fields.Boolean(compute="_compute_ib_extract_can_digitize")
+    ib_extract_credit_url = fields.Char(compute="_compute_ib_extract_credit_url")
+
+    def _compute_ib_extract_can_digitize(self):
+        for move in self:
+            move.ib_extract_can_digitize = (
+                move.move_type in ("in_invoice", "in_refund") and move.state == "draft"
+                and move.ib_extract_state in DIGITIZABLE and bool(move._ib_extract_attachment()))
+
+    def _compute_ib_extract_credit_url(self):
+        for move in self:
+            move.ib_extract_credit_url = move.ib_extract_state == "not_enough_credit" and \
+                self.env["iap.account"].get_credits_url("invoice_ocr")
+
+    # ---------------------------------------------------------------------------------------- helpers
+    def _ib_extract_attachment(self):
+        self.ensure_one()
+        # BMP is documented for generation 1 only
+        mimetypes = EXTRACT_MIMETYPES if self.company_id.ib_extract_generation != "2" else tuple(
+            m for m in EXTRACT_MIMETYPES if m != "image/bmp")
+        main = self.message_main_attachment_id
+        if main and main.mimetype in mimetypes:
+            return main
+        return self.env["ir.attachment"].search([
+            ("res_model", "=", self._name), ("res_id", "=", self.id), ("mimetype", "in", mimetypes)],
+            order="id", limit=1)
+
+    def _ib_extract_key(self):
+        """The remote document: its token (generation 2) or its id (generation 1); False when not sent yet."""
+        return self.ib_extract_document_token or self.ib_extract_document_id or False
+
+    # ------------------------------------------------------------------------------------- triggers
+    # Override of mail.thread: a document lands on the bill (uploaded, or attached to an incoming e-mail)
+    def _message_set_main_attachment_id(self, attachments, force=False, filter_xml=True):
+        result = super()._message_set_main_attachment_id(attachments, force=force, filter_xml=filter_xml)
+        self._ib_extract_auto(("upload",))
+        return result
+
+    # Override of mail.thread: an e-mail to the purchase journal's alias
+    def _message_post_after_hook(self, new_message, message_values):
+        res = super()._message_post_after_hook(new_message, message_values)
+        if new_message.message_type == "email":
+            self._ib_extract_auto(("upload", "alias"))
+        return res
+
+    # Override of account.move: a digitized bill's final values are sent back once it is posted
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+        digitized = posted.filtered(lambda m: m.ib_extract_state == "done" and m._ib_extract_key()
+                                    and not m.ib_extract_validation)
+        if digitized:
+            digitized.ib_extract_validation = "to_validate"
+            self.env["invoice_bridge.outbox"]._extract_queue_validations(digitized)
+        return posted
+
+    def _ib_extract_auto(self, modes):
+        """Digitize the draft vendor bills of companies set to do it automatically in one of ``modes``."""
+        todo = self.filtered(lambda m: m.company_id.ib_extract_auto in modes and m.state == "draft"
+                             and m.move_type in ("in_invoice", "in_refund")
+                             and m.ib_extract_state == "no_extract_requested" and m._ib_extract_attachment())
+        if todo:
+            todo.action_ib_digitize()
+
+    # ------------------------------------------------------------------------------------ actions
+    def action_ib_digitize(self):
+        """Queue the parse of each bill's document and return at once; its results are polled afterwards.
+
+        A bill already being digitized (or digitized) is left alone: a second click, or a stale tab, spends
+        no second credit.
+        """
+        for move in self:
+            if move.move_type not in ("in_invoice", "in_refund") or move.state != "draft" or \
+                    not move._ib_extract_attachment():
+                raise UserError(_("Only draft vendor bills with a PDF, PNG, JPG or BMP document can be digitized."))
+        todo = self.filtered(lambda m: m.ib_extract_state in DIGITIZABLE)
+        for move in todo:
+            move.write({"ib_extract_state": "waiting_extraction", "ib_extract_document_id": 0,
+                        "ib_extract_document_token": False, "ib_extract_results": False,
+                        "ib_extract_validation": False, "ib_extract_status_msg": _("Queued; sent in a moment."),
+                        # what the bill holds before the results: values still equal to it are not user edits
+                        "ib_extract_filled": {"baseline": {f: move._ib_extract_value(f) for f in EXTRACT_FIELDS}}})
+        self.env["invoice_bridge.outbox"]._extract_queue_parses(todo)
+        return True
+
+    def _ib_extract_parse_params(self, client):
+        """What the parse call of this bill carries, but the token and the document (added when it is sent)."""
+        self.ensure_one()
+        company, user = self.company_id, self.env.user
+        user_infos = {"user_company_vat": company.vat or "", "user_company_name": company.name,
+                      "user_company_country_code": company.country_id.code or "",
+                      "user_lang": user.lang or "en_US", "user_email": user.email or ""}
+        # generation 2 calls this URL when the result is ready: it only triggers the polling cron
+        return client.parse_params(user_infos, webhook_url=self.get_base_url() + CALLBACK_ROUTE,
+                                   dbuuid=self.env["ir.config_parameter"].sudo().get_param("database.uuid"))
+
+    def action_ib_extract_refresh(self):
+        """Queue a poll of these bills' results (one call per endpoint, all documents at once)."""
+        self._ib_extract_poll()
+        return True
+
+    def action_ib_extract_reload(self):
+        """Apply the extracted data again, overwriting what the user changed."""
+        for move in self.filtered(lambda m: m.state == "draft" and m.ib_extract_results):
+            move._ib_extract_apply(move.ib_extract_results, force=True)
+        return True
+
+    @api.model
+    def _ib_cron_extract_poll(self):
+        """Select the bills waiting for results and hand them to the engine (one poll per endpoint)."""
+        pending = self.sudo().search([("ib_extract_state", "in", ("waiting_extraction", "extract_not_ready")),
+                                      ("state", "=", "draft")])
+        return pending._ib_extract_poll()
+
+    def _ib_extract_poll(self):
+        pending = self.filtered(lambda m: m._ib_extract_key() and m.state == "draft"
+                                and m.ib_extract_state in ("waiting_extraction", "extract_not_ready"))
+        return self.env["invoice_bridge.outbox"]._extract_queue_polls(pending)
+
+    # ------------------------------------------------------------------------------- results
+    def _ib_extract_parsed(self, result):
+        """What a parse answered (``result`` with status_code and document_id), once it was delivered."""
+        code = result.get("status_code")
+        state, msg = {
+            extract.SUCCESS: ("waiting_extraction", _("Sent; waiting for the results.")),
+            extract.NOT_ENOUGH_CREDIT: ("not_enough_credit", _("Not enough credit: buy credits, then digitize.")),
+            extract.UNSUPPORTED_FORMAT: ("unsupported_format", _("This file format is not supported.")),
+        }.get(code, ("error_status", result.get("status_msg") or _("An error occurred.")))
+        key = result.get("document_id") or False
+        self.write({"ib_extract_state": state, "ib_extract_document_id": key if isinstance(key, int) else 0,
+                    "ib_extract_document_token": key if isinstance(key, str) else False,
+                    "ib_extract_status_msg": msg})
+
+    def _ib_extract_answered(self, answers):
+        """Apply the polled ``answers`` (``{document key: answer}``) to the bills of ``self``."""
+        for move in self:
+            answer = answers.get(move._ib_extract_key()) or {}
+            code = answer.get("status_code")
+            if code in extract.RETRY_LATER:
+                if move.ib_extract_state != "extract_not_ready":
+                    move.write({"ib_extract_state": "extract_not_ready",
+                                "ib_extract_status_msg": _("Not ready yet.")})
+            elif code == extract.SUCCESS:
+                move._ib_extract_apply(extract.read_results(answer.get("results")))
+            elif answer:
+                move.write({"ib_extract_state": "error_status",
+                            "ib_extract_status_msg": answer.get("status_msg") or _("An error occurred.")})
+
+    # --- filling the bill
+    def _ib_extract_apply(self, pivot, force=False):
+        """Fill the draft bill from the plain results; fields the user edited are kept unless ``force``."""
+        self.ensure_one()
+        pivot = dict(pivot)
+        filled = dict(self.ib_extract_filled or {})
+        baseline = filled.get("baseline") or {}
+        values = {
+            "partner_id": self._ib_extract_match_partner(pivot).id or False,
+            "invoice_date": pivot.get("date") and str(pivot["date"]),
+            "invoice_date_due": pivot.get("due_date") and str(pivot["due_date"]),
+            "ref": pivot.get("invoice_id") or False,
+            "currency_id": self._ib_extract_match_currency(pivot.get("currency")).id or False,
+        }
+        written, vals = [], {}
+        for field in EXTRACT_FIELDS:
+            new = values[field]
+            if not new:
+                continue
+            current = self._ib_extract_value(field)
+            if force or not current or current in (filled.get(field), baseline.get(field)):
+                vals[field] = new
+                filled[field] = new
+                written.append(self._fields[field].get_description(self.env)["string"])
+        if vals.get("invoice_date_due"):
+            vals["invoice_payment_term_id"] = False
+        lines_mine = not self.invoice_line_ids or filled.get("lines") == self.invoice_line_ids.ids
+        if pivot.get("lines") and (force or lines_mine):
+            vals["invoice_line_ids"] = [Command.clear()] + [Command.create(line) for line in
+                                                             self._ib_extract_line_vals(pivot)]
+        self.write(dict(vals, ib_extract_results=self._ib_json(pivot), ib_extract_state="done",
+                        ib_extract_status_msg=_("Digitized.")))
+        if "invoice_line_ids" in vals:
+            filled["lines"] = self.invoice_line_ids.ids
+            written.append(_("lines"))
+        self.ib_extract_filled = filled
+        notes = [_("Digitized: filled %s.", ", ".join(written) or _("nothing (kept your edits)"))]
+        bank, new_bank = self._ib_extract_bank(pivot)
+        if bank and not self.partner_bank_id:
+            self.partner_bank_id = bank
+        if new_bank:
+            notes.append(_("Supplier bank account %s added.", bank.acc_number))
+        if pivot.get("total") is not None and self.currency_id.compare_amounts(pivot["total"], self.amount_total):
+            warning = _("The extracted total (%(extracted)s) differs from the computed total (%(computed)s): check "
+                        "the lines and taxes.", extracted=pivot["total"], computed=self.amount_total)
+            self.ib_extract_status_msg = warning
+            notes.append(warning)
+        self.message_post(body=" ".join(notes), subtype_xmlid="mail.mt_note")
+
+    def _ib_extract_value(self, field):
+        value = self[field]
+        return value.id if hasattr(value, "_name") else (str(value) if value else False)
+
+    @staticmethod
+    def _ib_json(pivot):
+        return {k: (str(v) if hasattr(v, "isoformat") else v) for k, v in pivot.items()}
+
+    def _ib_extract_match_partner(self, pivot):
+        """By VAT (with and without the country prefix), then exact name, then a fuzzy name among suppliers;
+        never the company itself."""
+        Partner = self.env["res.partner"]
+        excluded = self.env["res.company"].sudo().search([]).partner_id.ids
+        company_domain = ["|", ("company_id", "=", False), ("company_id", "=", self.company_id.id),
+                          ("id", "not in", excluded)]
+        vat = "".join((pivot.get("vat") or "").split()).upper()
+        if vat:
+            candidates = {vat}
+            if vat[:2].isalpha():
+                candidates.add(vat[2:])
+            elif pivot.get("country"):
+                candidates.add(pivot["country"].upper() + vat)
+            partner = Partner.search(company_domain + [("vat", "in", list(candidates))], limit=1)
+            if partner:
+                return partner
+        name = (pivot.get("supplier") or "").strip()
+        if not name:
+            return Partner
+        partner = Partner.search(company_domain + [("name", "=ilike", name)], limit=1)
+        if partner:
+            return partner
+        suppliers = Partner.search_fetch(company_domain + [("supplier_rank", ">", 0)], ["name"])
+        names = {p.name.lower(): p for p in suppliers if p.name}
+        best = difflib.get_close_matches(name.lower(), list(names), n=1, cutoff=0.8)
+        return names[best[0]] if best else Partner
+
+    def _ib_extract_match_currency(self, code):
+        if not code:
+            return self.env["res.currency"]
+        Currency = self.env["res.currency"]  # active ones only: a bill cannot be posted in an inactive currency
+        return Currency.search([("name", "=ilike", code.strip())], limit=1) or \
+            Currency.search([("symbol", "=", code.strip())], limit=1)
+
+    def _ib_extract_line_vals(self, pivot):
+        taxes = self.env["account.tax"].search([("company_id", "=", self.company_id.id),
+                                                ("type_tax_use", "=", "purchase"), ("amount_type", "=", "percent")])
+        lines = []
+        for line in pivot["lines"]:
+            quantity = line.get("quantity") or 1.0
+            price = line.get("unit_price")
+            if price is None and line.get("subtotal") is not None:
+                price = line["subtotal"] / quantity
+            tax_ids = [taxes.filtered(lambda t, rate=rate: t.amount == rate)[:1].id for rate in line.get("taxes") or []]
+            lines.append({"name": line.get("description") or "/", "quantity": quantity, "price_unit": price or 0.0,
+                          "discount": line.get("discount") or 0.0,
+                          "tax_ids": [Command.set([t for t in tax_ids if t])]})
+        if not self.company_id.ib_extract_line_per_tax:
+            return lines
+        per_tax = {}
+        for line in lines:
+            key = tuple(sorted(line["tax_ids"][0][2]))
+            net = line["quantity"] * line["price_unit"] * (1 - line["discount"] / 100)
+            merged = per_tax.setdefault(key, {"names": [], "net": 0.0})
+            merged["names"].append(line["name"])
+            merged["net"] += net
+        return [{"name": ", ".join(merged["names"])[:250], "quantity": 1.0, "price_unit": merged["net"],
+                 "tax_ids": [Command.set(list(key))]} for key, merged in per_tax.items()]
+
+    def _ib_extract_bank(self, pivot):
+        """``(account, created)``: the supplier's bank account of the IBAN (BIC from SWIFT_code), created when new."""
+        iban, bank = (pivot.get("iban") or "").replace(" ", ""), pivot.get("bank") or {}
+        Bank = self.env["res.partner.bank"].sudo()
+        if not (iban and self.partner_id):
+            return Bank, False
+        existing = Bank.search([("sanitized_acc_number", "=", iban), ("partner_id", "=", self.partner_id.id)],
+                               limit=1)
+        if existing:
+            return existing, False
+        bank_id = False
+        if bic := bank.get("bic"):
+            bank_id = (self.env["res.bank"].sudo().search([("bic", "=", bic)], limit=1) or self.env["res.bank"].sudo()
+                       .create({"name": bank.get("name") or bic, "bic": bic})).id
+        return Bank.create({"acc_number": iban, "partner_id": self.partner_id.id, "bank_id": bank_id}), True
+
+    def _ib_extract_final_values(self):
+        self.ensure_one()
+        lines = self.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+        tax_lines = self.line_ids.filtered("tax_line_id")
+        return {
+            "supplier": self.partner_id.name, "vat": self.partner_id.vat, "country": self.partner_id.country_id.code,
+            "currency": self.currency_id.name, "date": self.invoice_date, "due_date": self.invoice_date_due,
+            "invoice_id": self.ref, "subtotal": self.amount_untaxed, "total": self.amount_total,
+            "global_taxes_amount": self.amount_tax, "merged_lines": False,
+            "taxes": [{"amount": t.tax_line_id.amount, "tax_amount": abs(t.amount_currency),
+                       "type": "fixed" if t.tax_line_id.amount_type == "fixed" else "percent",
+                       "price_include": t.tax_line_id.price_include} for t in tax_lines],
+            "lines": [{"description": line.name, "quantity": line.quantity, "unit_price": line.price_unit,
+                       "product": line.product_id.display_name or "",
+                       "taxes_amount": line.price_total - line.price_subtotal,
+                       "taxes": [{"amount": t.amount, "type": "fixed" if t.amount_type == "fixed" else "percent",
+                                  "price_include": t.price_include} for t in line.tax_ids],
+                       "subtotal": line.price_subtotal, "total": line.price_total} for line in lines],
+        }

@@ -1,0 +1,381 @@
+"""What the import API does with a validated payload: upsert the customer, the salesman and the items, create
+or correct the draft invoice. The controller authenticates, parses and maps exceptions to HTTP answers; this
+model holds the business rules, so they are tested without HTTP too.
+"""
+import psycopg2.errors
+
+from odoo import Command, _, api, models
+from odoo.tools import SQL
+
+from ..lib.import_api_messages import PayloadError
+
+MOVE_TYPES = {
+    ("out", "invoice"): "out_invoice", ("out", "credit"): "out_refund", ("out", "debit"): "out_invoice",
+    ("in", "invoice"): "in_invoice", ("in", "credit"): "in_refund", ("in", "debit"): "in_invoice",
+}
+
+
+class ImportRetry(Exception):
+    """Another request committed a record this transaction cannot see (its snapshot is older): start again."""
+
+
+class ImportConflict(Exception):
+    """The invoice number exists in the company (``move`` may be empty when it was committed concurrently)."""
+
+    def __init__(self, move=None, invoice_no=None, move_id=None):
+        super().__init__(invoice_no)
+        self.move, self.invoice_no = move, invoice_no
+        self.move_id = move.id if move else move_id
+
+
+class ImportNotFound(Exception):
+    pass
+
+
+class ImportNotInReview(Exception):
+    def __init__(self, move):
+        super().__init__(move.ib_invoice_no)
+        self.move = move
+
+
+class InvoiceBridgeImportService(models.AbstractModel):
+    _name = "invoice_bridge.import.service"
+    _description = "Invoice Bridge import API service"
+
+    # ------------------------------------------------------------------------------------------ lookups
+    @api.model
+    def _find_move(self, company, invoice_no):
+        return self.env["account.move"].sudo().with_context(active_test=False).search(
+            [("company_id", "=", company.id), ("ib_invoice_no", "=", invoice_no)], limit=1)
+
+    @api.model
+    def _resolve_currency(self, code, errors):
+        if not code:
+            return None
+        currency = self.env["res.currency"].sudo().with_context(active_test=False).search(
+            [("name", "=", code)], limit=1)
+        if not currency:
+            errors.setdefault("currency", []).append(_("Unknown currency \"%s\".", code))
+        elif not currency.active:
+            errors.setdefault("currency", []).append(
+                _("The currency %s is not active in Odoo: an accountant must activate it first.", code))
+        return currency
+
+    @api.model
+    def _resolve_taxes(self, taxes, company, use, price_include, path, errors):
+        """Odoo taxes for the payload's tax references (names or percentages) of one line."""
+        Tax = self.env["account.tax"].sudo().with_company(company)
+        found = Tax.browse()
+        for index, ref in enumerate(taxes):
+            domain = [("company_id", "child_of", company.root_id.id), ("type_tax_use", "=", use),
+                      ("amount_type", "=", "percent")]
+            if ref.name is not None:
+                domain.append(("name", "=", ref.name))
+            else:
+                domain.append(("amount", "=", float(ref.percent)))
+            candidates = Tax.search(domain)
+            match = candidates.filtered(lambda t: t.price_include == price_include)[:1]
+            if not match:
+                label = ref.name if ref.name is not None else f"{ref.percent}%"
+                kind = _("price-included") if price_include else _("price-excluded")
+                errors.setdefault(f"{path}.taxes[{index}]", []).append(
+                    _("No %(kind)s %(use)s tax \"%(tax)s\" in this company.", kind=kind, use=use, tax=label))
+            found |= match
+        return found
+
+    # ------------------------------------------------------------------------------------- concurrency
+    @api.model
+    def _lock_keys(self, kind, company, keys):
+        """Serialize the creation of ``kind`` records with these natural keys across concurrent imports.
+
+        Takes a transaction-level advisory lock per key (sorted: no deadlock), then checks in a new transaction
+        whether a concurrent import committed one of them meanwhile; this transaction's snapshot is older and
+        cannot see it, so the request starts again (see :class:`ImportRetry`) instead of creating a duplicate.
+        """
+        keys = sorted({k for k in keys if k})
+        if not keys:
+            return
+        for key in keys:
+            self.env.cr.execute(SQL("SELECT pg_advisory_xact_lock(hashtext(%s))", f"ib:{kind}:{company.id}:{key}"))
+        if self._committed_elsewhere(kind, company, keys):
+            raise ImportRetry(kind)
+
+    @api.model
+    def _committed_elsewhere(self, kind, company, keys):
+        queries = {
+            "partner": "SELECT 1 FROM res_partner WHERE ref = ANY(%s) AND (company_id = %s OR company_id IS NULL)",
+            "product": """SELECT 1 FROM product_product p JOIN product_template t ON t.id = p.product_tmpl_id
+                           WHERE (p.default_code = ANY(%s) OR p.barcode = ANY(%s))
+                             AND (t.company_id = %s OR t.company_id IS NULL)""",
+            "salesman": "SELECT 1 FROM invoice_bridge_salesman WHERE name = ANY(%s) AND company_id = %s",
+        }
+        params = (keys, keys, company.id) if kind == "product" else (keys, company.id)
+        with self.env.registry.cursor() as cr:  # a new snapshot, taken after the lock was granted
+            cr.execute(queries[kind] + " LIMIT 1", params)
+            found = bool(cr.fetchone())
+            cr.rollback()
+        # under Odoo's test runner that cursor is the test transaction itself: what it sees, this one sees too
+        return found and not self._visible(kind, company, keys)
+
+    @api.model
+    def _visible(self, kind, company, keys):
+        if kind == "partner":
+            return bool(self.env["res.partner"].sudo().with_context(active_test=False).search_count(
+                [("ref", "in", keys), ("company_id", "in", (company.id, False))], limit=1))
+        if kind == "product":
+            return bool(self.env["product.product"].sudo().with_context(active_test=False).search_count(
+                ["|", ("default_code", "in", keys), ("barcode", "in", keys),
+                 ("company_id", "in", (company.id, False))], limit=1))
+        return bool(self.env["invoice_bridge.salesman"].sudo().search_count(
+            [("name", "in", keys), ("company_id", "=", company.id)], limit=1))
+
+    # ----------------------------------------------------------------------------------------- upserts
+    @api.model
+    def _upsert_partner(self, customer, company):
+        """The company's (or a shared) partner whose reference is the customer code; created when missing."""
+        Partner = self.env["res.partner"].sudo().with_company(company)
+        partner = Partner.search([("ref", "=", customer.code), ("company_id", "in", (company.id, False))],
+                                 order="company_id, id", limit=1)
+        vals = {"name": customer.name, "ib_area": customer.area or False, "street": customer.address1 or False,
+                "street2": customer.address2 or False, "phone": customer.phone1 or False,
+                "mobile": customer.phone2 or False, "email": customer.email or False}
+        if not partner:
+            self._lock_keys("partner", company, [customer.code])
+            return Partner.create({**vals, "ref": customer.code, "company_id": company.id, "is_company": True})
+        # write only what changed: no needless row lock on a customer shared by concurrent imports
+        changed = {k: v for k, v in vals.items() if (partner[k] or False) != v and (v or k == "name")}
+        if changed:
+            partner.write(changed)
+        return partner
+
+    @api.model
+    def _upsert_products(self, items, company, errors, paths=None):
+        """``[product]`` per item: matched by internal reference, then barcode; created when missing.
+
+        ``paths``: the payload path of each item, for error messages (default ``items[<index>]``).
+        """
+        paths = paths or [f"items[{index}]" for index in range(len(items))]
+        Product = self.env["product.product"].sudo().with_company(company).with_context(active_test=False)
+        company_domain = [("company_id", "in", (company.id, False))]
+        codes = [i.item_code for i in items if i.item_code]
+        by_code, by_barcode = {}, {}
+        if codes:
+            for product in Product.search([("default_code", "in", codes), *company_domain], order="id"):
+                by_code.setdefault(product.default_code, product)
+        barcodes = [i.barcode for i in items if i.barcode and not (i.item_code and i.item_code in by_code)]
+        if barcodes:  # only for the items their code did not find
+            for product in Product.search([("barcode", "in", barcodes), *company_domain], order="id"):
+                by_barcode.setdefault(product.barcode, product)
+        missing = [i for i in items if not (by_code.get(i.item_code) or by_barcode.get(i.barcode))]
+        self._lock_keys("product", company, [k for i in missing for k in (i.item_code, i.barcode)])
+        products = []
+        for item in items:
+            product = by_code.get(item.item_code) or by_barcode.get(item.barcode)
+            extra = {"ib_manufacturer": item.company_name or False, "ib_packing": item.packing or False,
+                     "ib_shelf_location": item.shelf_location or False, "ib_remarks": item.remarks or False}
+            if not product:
+                product = Product.create({
+                    "name": item.name, "default_code": item.item_code or False, "barcode": item.barcode or False,
+                    "list_price": float(item.mrp), "company_id": company.id, "type": "consu", **extra})
+                if item.item_code:
+                    by_code[item.item_code] = product
+                if item.barcode:
+                    by_barcode[item.barcode] = product
+            else:
+                changed = {k: v for k, v in extra.items() if v and product[k] != v}
+                if changed:
+                    product.product_tmpl_id.write(changed)
+            products.append(product)
+        return products
+
+    # ------------------------------------------------------------------------------------------ import
+    @api.model
+    def _import_invoice(self, payload, company, api_key=None):
+        """Create the draft invoice of ``payload`` in ``company`` as the current user. Returns the move.
+
+        Raises :class:`PayloadError` (400), :class:`ImportConflict` (409); the caller rolls everything back.
+        """
+        existing = self._find_move(company, payload.invoice_no)
+        if existing:
+            raise ImportConflict(existing, payload.invoice_no)
+        # concurrent imports of one number wait here for each other; the unique index stays the last word
+        self.env.cr.execute(SQL("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                                f"ib:invoice:{company.id}:{payload.invoice_no}"))
+        errors = {}
+        Move = self.env["account.move"].with_company(company)
+        if payload.inv_type == "debit" and "debit_origin_id" not in Move._fields:
+            errors["inv_type"] = [_("Debit notes need Odoo's debit note module (account_debit_note), which is "
+                                    "not installed in this database.")]
+        currency = self._resolve_currency(payload.currency, errors)
+        use = "sale" if payload.type == "out" else "purchase"
+        taxes = [self._resolve_taxes(item.taxes, company, use, payload.tax_type == "tax_in", f"items[{i}]", errors)
+                 for i, item in enumerate(payload.items)]
+        journal = self.env["account.journal"].sudo().search(
+            [("company_id", "=", company.id), ("type", "=", use)], limit=1)
+        if not journal:
+            errors.setdefault("type", []).append(_("The company has no %s journal.", use))
+        products = self._upsert_products(payload.items, company, errors)
+        if errors:
+            raise PayloadError(errors)
+        partner = self._upsert_partner(payload.customer, company)
+        salesman = user = None
+        if payload.salesman:
+            salesman, user = self.env["invoice_bridge.salesman"]._find_or_create(
+                payload.salesman, company, lock=lambda names: self._lock_keys("salesman", company, names))
+        vals = {
+            "move_type": MOVE_TYPES[(payload.type, payload.inv_type)],
+            "journal_id": journal.id,
+            "company_id": company.id,
+            "partner_id": partner.id,
+            "invoice_date": payload.invoice_date,
+            "ref": payload.ref or False,
+            "narration": payload.memo or False,
+            "ib_invoice_no": payload.invoice_no,
+            "ib_import_state": "waiting_approval",
+            "ib_api_key_id": api_key.id if api_key else False,
+            "ib_created_user_id": False if api_key else self.env.uid,
+            "ib_created_by": payload.created_by or False,
+            "ib_priority": payload.priority or False,
+            "ib_salesman_id": salesman.id if salesman else False,
+            "invoice_line_ids": [
+                Command.create(self._line_vals(item, product, line_taxes if payload.tax_type != "no_tax" else None))
+                for item, product, line_taxes in zip(payload.items, products, taxes, strict=True)],
+        }
+        if user:
+            vals["invoice_user_id"] = user.id
+        if currency:
+            vals["currency_id"] = currency.id
+        if payload.due_date:
+            vals["invoice_date_due"] = payload.due_date
+            vals["invoice_payment_term_id"] = False
+        if payload.inv_type == "debit" and payload.ref:
+            origin = self._find_move(company, payload.ref)
+            if origin:
+                vals["debit_origin_id"] = origin.id
+        move = self._create_move(Move, vals, company, payload.invoice_no)
+        if not payload.due_date and not move.invoice_payment_term_id:
+            move.invoice_date_due = move.invoice_date  # no terms and no due date: due on the invoice date
+        if currency and payload.currency_rate and currency != company.currency_id:
+            # the payload's rate: 1 unit of the invoice's currency = currency_rate units of the company's
+            move.invoice_currency_rate = 1 / float(payload.currency_rate)
+        self.env["invoice_bridge.api.event"]._emit("invoice_created", move)
+        return move
+
+    @api.model
+    def _create_move(self, Move, vals, company, invoice_no):
+        """Create the move; a concurrent import of the same number (unique index) becomes a conflict."""
+        try:
+            with self.env.cr.savepoint():
+                move = Move.create(vals)
+                move.flush_recordset()
+        except psycopg2.errors.UniqueViolation as exc:
+            if "account_move_ib_invoice_no_uniq" not in str(exc):
+                raise
+            raise ImportConflict(None, invoice_no, move_id=self._committed_move_id(company, invoice_no)) from exc
+        return move
+
+    @api.model
+    def _committed_move_id(self, company, invoice_no):
+        """The id of the invoice a concurrent request committed (this transaction's snapshot cannot see it)."""
+        with self.env.registry.cursor() as cr:
+            cr.execute("SELECT id FROM account_move WHERE company_id = %s AND ib_invoice_no = %s",
+                       (company.id, invoice_no))
+            row = cr.fetchone()
+            cr.rollback()
+        return row[0] if row else None
+
+    @api.model
+    def _line_vals(self, item, product, taxes):
+        """A new invoice line; its taxes are the ones sent (``taxes``), never the product's defaults."""
+        return {
+            "product_id": product.id,
+            "name": item.name,
+            "quantity": float(item.quantity),
+            "price_unit": float(item.mrp),
+            "discount": float(item.discount or 0),
+            "ib_batch_no": item.batch_no or False,
+            "tax_ids": [Command.set(taxes.ids if taxes else [])],
+        }
+
+    # ------------------------------------------------------------------------------------------ update
+    @api.model
+    def _update_invoice(self, payload, company):
+        """Apply a correction to an invoice returned to billing; it goes back to waiting approval."""
+        move = self._find_move(company, payload.invoice_no)
+        if not move:
+            raise ImportNotFound(payload.invoice_no)
+        if move.ib_import_state != "review" or move.state != "draft":
+            raise ImportNotInReview(move)
+        move = move.with_env(self.env).with_company(company)
+        move.check_access("write")
+        errors = {}
+        use = "sale" if move.is_sale_document(include_receipts=True) else "purchase"
+        price_include = any(move.invoice_line_ids.tax_ids.mapped("price_include"))
+        commands = []
+        if payload.replace_items:
+            commands += [Command.delete(line.id) for line in move.invoice_line_ids]
+        lines = move.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+        to_create = []
+        for index, item in enumerate(payload.items):
+            line = None if payload.replace_items else self._match_line(lines, item)
+            taxes = None
+            if item.taxes is not None:
+                taxes = self._resolve_taxes(item.taxes, company, use, price_include, f"items[{index}]", errors)
+            if line:
+                commands.append(Command.update(line.id, self._update_vals(item, taxes)))
+                continue
+            missing = [f for f in ("name", "quantity", "mrp") if getattr(item, f) is None]
+            for name in missing:
+                errors.setdefault(f"items[{index}].{name}", []).append(
+                    _("This field is required to add an item the invoice does not have yet."))
+            to_create.append((index, item, taxes))
+        if errors:
+            raise PayloadError(errors)
+        if to_create:
+            products = self._upsert_products([item for _i, item, _t in to_create], company, errors,
+                                             paths=[f"items[{index}]" for index, _item, _t in to_create])
+            if errors:
+                raise PayloadError(errors)
+            for (_index, item, taxes), product in zip(to_create, products, strict=True):
+                commands.append(Command.create(self._line_vals(item, product, taxes)))
+        vals = {"ib_import_state": "waiting_approval"}
+        if commands:
+            vals["invoice_line_ids"] = commands
+        if payload.due_date:
+            vals.update(invoice_date_due=payload.due_date, invoice_payment_term_id=False)
+        if payload.memo is not None:
+            vals["narration"] = payload.memo
+        # no tracking message: the calling user may be a technical user without an e-mail address (mail refuses
+        # to author messages then); the chatter note below says what happened
+        move.with_context(mail_notrack=True).write(vals)
+        notes = payload.resolution_notes or _("(no resolution notes)")
+        # authored by OdooBot, naming the caller: a technical user often has no e-mail address, which mail refuses
+        move.sudo().message_post(
+            body=_("Corrected through the import API by %(user)s: %(notes)s", user=self.env.user.name, notes=notes),
+            author_id=self.env.ref("base.partner_root").id)
+        self.env["invoice_bridge.api.event"]._emit("invoice_updated", move)
+        return move
+
+    @api.model
+    def _match_line(self, lines, item):
+        for line in lines:
+            product = line.product_id
+            if (item.item_code and product.default_code == item.item_code) or (
+                    item.barcode and product.barcode == item.barcode):
+                return line
+        return None
+
+    @api.model
+    def _update_vals(self, item, taxes):
+        vals = {}
+        for field, name in (("quantity", "quantity"), ("mrp", "price_unit"), ("discount", "discount")):
+            value = getattr(item, field)
+            if value is not None:
+                vals[name] = float(value)
+        if item.name is not None:
+            vals["name"] = item.name
+        if item.batch_no is not None:
+            vals["ib_batch_no"] = item.batch_no
+        if taxes is not None:
+            vals["tax_ids"] = [Command.set(taxes.ids)]
+        return vals

@@ -1,0 +1,51 @@
+"""The webhook channel in the delivery engine: signed requests to the endpoints, their health afterwards."""
+from odoo import _, fields, models
+
+from ..lib.core_outcome import FAIL, SUCCESS, Outcome
+from ..lib.core_transport import DEFAULT_TIMEOUT, Request
+from ..lib.webhook_signer import WebhookSigner
+
+
+class InvoiceBridgeOutbox(models.Model):
+    _inherit = "invoice_bridge.outbox"  # pylint: disable=consider-merging-classes-inherited  # a file per channel
+
+    channel = fields.Selection(selection_add=[("webhook", "Webhook")], ondelete={"webhook": "cascade"})
+    webhook_endpoint_id = fields.Many2one("invoice_bridge.webhook.endpoint", "Endpoint", readonly=True,
+                                          index="btree_not_null", ondelete="set null")
+    webhook_event = fields.Char("Event", readonly=True, help="The event the message announces (its body's 'event').")
+
+    # Override of the engine's extension point: webhook messages are signed when they are sent
+    def _channel_requests(self):
+        mine = self.filtered(lambda m: m.channel == "webhook")
+        prepared = super(InvoiceBridgeOutbox, self - mine)._channel_requests()
+        for msg in mine:
+            endpoint = msg.webhook_endpoint_id.sudo()
+            if not endpoint or not endpoint.active:
+                prepared[msg.id] = Outcome(FAIL, _("The endpoint is archived or deleted."),
+                                           hint=_("Unarchive the endpoint, then retry."))
+                continue
+            secrets = endpoint._signing_secrets()
+            headers = {"Content-Type": "application/json",
+                       **WebhookSigner(secrets).headers(msg.idempotency_key, msg.payload)}
+            prepared[msg.id] = Request(method="POST", url=endpoint.url, body=msg.payload.encode(),
+                                       headers=headers, timeout=endpoint.timeout or DEFAULT_TIMEOUT,
+                                       secrets=tuple(secrets))
+        return prepared
+
+    # Override of the engine's extension point: endpoint health, and the PDFs of announced invoices
+    def _channel_after_attempts(self, attempts):
+        mine = self.filtered(lambda m: m.channel == "webhook")
+        result = super(InvoiceBridgeOutbox, self - mine)._channel_after_attempts(attempts)
+        if any(m.webhook_event == "new_invoice" and attempts[m.id].outcome.result == SUCCESS for m in mine):
+            # the announced invoices' legal PDFs are rendered next, by their own cron (not in this batch)
+            self.env.ref("invoice_bridge.ir_cron_render_invoice_pdfs").sudo()._trigger()
+        for endpoint, messages in mine.grouped("webhook_endpoint_id").items():
+            if endpoint:
+                endpoint.sudo()._update_health([attempts[m.id].outcome for m in messages])
+        return result
+
+
+class InvoiceBridgeSyncLog(models.Model):
+    _inherit = "invoice_bridge.sync.log"  # pylint: disable=consider-merging-classes-inherited  # a file per channel
+
+    channel = fields.Selection(selection_add=[("webhook", "Webhook")], ondelete={"webhook": "cascade"})

@@ -1,0 +1,210 @@
+from datetime import timedelta
+
+from freezegun import freeze_time
+
+from odoo import fields
+from odoo.tests import tagged
+
+from .core_common import BridgeCase
+
+
+@tagged("post_install", "-at_install")
+class TestOutbox(BridgeCase):
+
+    def test_enqueue_in_caller_transaction(self):
+        """A rolled-back transaction queues nothing and schedules no cron wake-up."""
+        cron = self.env.ref("invoice_bridge.ir_cron_outbox_drain")
+        triggers_before = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+        with self.assertRaises(ZeroDivisionError), self.env.cr.savepoint():
+            self.enqueue(3)
+            self.assertEqual(self.Outbox.search_count([("channel", "=", "http")]), 3)
+            raise ZeroDivisionError  # the caller's transaction fails after queueing
+        self.assertEqual(self.Outbox.search_count([("channel", "=", "http")]), 0)
+        self.assertEqual(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), triggers_before)
+        # queueing in a transaction that goes on adds exactly one immediate trigger, however many messages
+        self.enqueue(3, idempotency_key=False)
+        self.enqueue(2, idempotency_key=False)
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
+        self.assertEqual(len(triggers), triggers_before + 1)
+        self.assertLessEqual(triggers[:1].call_at, fields.Datetime.now())
+
+    def test_delivered_once(self):
+        messages = self.enqueue(5)
+        self.assertEqual(self.drain(), 5)
+        self.assertEqual(sorted(self.delivered_ns()), [0, 1, 2, 3, 4])
+        self.assertEqual(set(messages.mapped("state")), {"done"})
+        self.assertTrue(all(messages.mapped("done_at")))
+        # nothing is sent twice
+        self.assertEqual(self.drain(), 0)
+        self.assertEqual(len(self.receiver.deliveries), 5)
+        logs = self.Log.search([("outbox_id", "in", messages.ids)])
+        self.assertEqual(len(logs), 5)
+        self.assertEqual(set(logs.mapped("state")), {"success"})
+        self.assertEqual(set(logs.mapped("http_status")), {200})
+
+    def test_idempotency_key(self):
+        first = self.enqueue(1)
+        again = self.enqueue(1)
+        self.assertEqual(first, again)
+        self.assertEqual(self.Outbox.search_count([("idempotency_key", "=", first.idempotency_key)]), 1)
+
+    def test_retry_schedule_then_dead_with_note(self):
+        partner = self.env["res.partner"].create({"name": "Receiver owner"})
+        self.receiver.set_default(status=500)
+        start = fields.Datetime.now()
+        with freeze_time(start) as frozen:
+            msg = self.enqueue(1, res_model="res.partner", res_id=partner.id, partner_id=partner.id)
+            self.drain()
+            self.assertRecordValues(msg, [{"state": "pending", "attempt_count": 1, "last_http_status": 500}])
+            self.assertEqual(msg.next_attempt_at, start + timedelta(seconds=5))
+            # not due yet: nothing is attempted
+            frozen.tick(timedelta(seconds=4))
+            self.assertEqual(self.drain(), 0)
+            frozen.tick(timedelta(seconds=1))
+            self.assertEqual(self.drain(), 1)
+            self.assertRecordValues(msg, [{"state": "pending", "attempt_count": 2}])
+            self.assertEqual(msg.next_attempt_at, start + timedelta(seconds=5 + 300))
+            frozen.tick(timedelta(seconds=300))
+            self.assertEqual(self.drain(), 1)
+        # the schedule had 3 entries: the third failure is the last
+        self.assertRecordValues(msg, [{"state": "dead", "attempt_count": 3}])
+        self.assertEqual(len(self.receiver.deliveries), 3)
+        self.assertEqual(self.Log.search([("outbox_id", "=", msg.id)]).mapped("state"),
+                         ["dead", "retrying", "retrying"])
+        note = partner.message_ids.filtered(lambda m: "Invoice Bridge" in (m.body or ""))
+        self.assertEqual(len(note), 1)
+        self.assertIn("dead", note.body)
+
+    def test_manual_retry(self):
+        self.receiver.set_default(status=400)
+        self.env["ir.config_parameter"].sudo().set_param("invoice_bridge.retry_schedule", "0")
+        msg = self.enqueue(1)
+        self.drain()
+        self.assertEqual(msg.state, "dead")
+        log = self.Log.search([("outbox_id", "=", msg.id)])
+        self.assertTrue(log.retryable)
+        self.receiver.set_default(status=200)
+        log.action_retry()
+        self.assertRecordValues(msg, [{"state": "pending", "schedule_offset": 1}])
+        self.drain()
+        self.assertRecordValues(msg, [{"state": "done", "attempt_count": 2}])
+        self.assertFalse(log.retryable)
+
+    def test_cancel(self):
+        msg = self.enqueue(1)
+        msg.action_cancel()
+        self.assertEqual(self.drain(), 0)
+        self.assertEqual(msg.state, "cancelled")
+
+    def test_ordering_key(self):
+        """The second message of a key waits while the first is still waiting for its retry."""
+        self.receiver.fail_next(1, status=503)
+        first = self.enqueue(1, ordering_key="inv-1", idempotency_key="a")
+        second = self.enqueue(1, ordering_key="inv-1", idempotency_key="b")
+        other = self.enqueue(1, ordering_key="inv-2", idempotency_key="c", target="other")
+        with freeze_time(fields.Datetime.now()) as frozen:
+            self.drain()
+            self.assertEqual(first.state, "pending")
+            self.assertEqual(second.attempt_count, 0, "must wait for the earlier message of its key")
+            self.assertEqual(other.state, "done")
+            frozen.tick(timedelta(seconds=6))
+            self.drain(max_batches=1)
+            self.assertEqual(first.state, "done")
+            self.assertEqual(second.attempt_count, 0, "claimed only after the first one is done")
+            self.drain()
+        self.assertEqual(second.state, "done")
+        sent = [d["json"]["n"] for d in self.receiver.deliveries if d["path"] == "/hook"]
+        self.assertEqual(len(sent), 4)
+        self.assertLess(first.done_at, second.last_attempt_at + timedelta(seconds=1))
+        # a dead message no longer blocks its key
+        self.env["ir.config_parameter"].sudo().set_param("invoice_bridge.retry_schedule", "0")
+        self.receiver.set_default(status=500)
+        blocked = self.enqueue(1, ordering_key="inv-3", idempotency_key="d")
+        after = self.enqueue(1, ordering_key="inv-3", idempotency_key="e")
+        self.drain(max_batches=1)
+        self.assertEqual(blocked.state, "dead")
+        self.receiver.set_default(status=200)
+        self.drain()
+        self.assertEqual(after.state, "done")
+
+    def test_retry_after_pauses_target(self):
+        self.receiver.fail_next(1, status=429, retry_after=120)
+        with freeze_time(fields.Datetime.now()) as frozen:
+            messages = self.enqueue(3)
+            self.drain()
+            # one attempt, then the whole target waits: the two others were not attempted
+            self.assertEqual(len(self.receiver.deliveries), 1)
+            self.assertEqual(messages.mapped("attempt_count"), [1, 0, 0])
+            target = self.env["invoice_bridge.outbox.target"].search([("name", "=", "receiver")])
+            self.assertEqual(target.paused_until, fields.Datetime.now() + timedelta(seconds=120))
+            frozen.tick(timedelta(seconds=60))
+            self.assertEqual(self.drain(), 0)
+            frozen.tick(timedelta(seconds=61))
+            self.assertEqual(self.drain(), 3)
+        self.assertEqual(set(messages.mapped("state")), {"done"})
+
+    def test_gone_fails_for_good(self):
+        self.receiver.fail_next(1, status=410)
+        msg = self.enqueue(1)
+        self.drain()
+        self.assertEqual(msg.state, "failed")
+        self.assertIn("410", msg.last_error)
+
+    def test_receiver_down_then_up(self):
+        self.receiver.down()
+        try:
+            with freeze_time(fields.Datetime.now()) as frozen:
+                messages = self.enqueue(4)
+                self.drain()
+                self.assertEqual(messages.mapped("state"), ["pending"] * 4)
+                self.receiver.up()
+                frozen.tick(timedelta(seconds=6))
+                self.drain()
+        finally:
+            self.receiver.up()
+        self.assertEqual(set(messages.mapped("state")), {"done"})
+        self.assertEqual(sorted(self.delivered_ns()), [0, 1, 2, 3])
+
+    def test_stuck_in_progress_is_taken_again(self):
+        msg = self.enqueue(1)
+        with freeze_time(fields.Datetime.now()) as frozen:
+            claimed = self.Outbox._claim(10)  # a worker claims, then "crashes" before sending
+            self.assertEqual(claimed, msg)
+            self.assertEqual(msg.state, "in_progress")
+            self.assertEqual(self.drain(), 0, "a live lease is respected")
+            frozen.tick(timedelta(minutes=6))
+            self.assertEqual(self.drain(), 1)
+        self.assertRecordValues(msg, [{"state": "done", "attempt_count": 2}])
+
+    def test_run_with_work_left_triggers_the_next_run(self):
+        """Work left after a run: a new trigger (a new cron pass), never "remaining" (re-runs in the same pass)."""
+        cron = self.env.ref("invoice_bridge.ir_cron_outbox_drain")
+        Trigger = self.env["ir.cron.trigger"]
+        self.enqueue(5)
+        before = Trigger.search_count([("cron_id", "=", cron.id)])
+        self.assertEqual(self.drain(batch_size=2, max_batches=1), 2)
+        self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), before + 1)
+        self.drain()
+        self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id), ("call_at", ">", fields.Datetime.now())]),
+                         0, "nothing left: no new trigger")
+
+    def test_disabled_outbound(self):
+        self.enqueue(2)
+        self.env["ir.config_parameter"].sudo().set_param("invoice_bridge.outbound_disabled", "True")
+        self.assertEqual(self.Outbox._cron_drain(), 0)
+        self.assertFalse(self.receiver.deliveries)
+
+    def test_drain_query_count_constant(self):
+        """Draining 10 or 100 messages costs the same number of queries."""
+        counts = {}
+        self.enqueue(1, idempotency_key="warm-up")
+        self.drain()  # warm the caches (config parameters, xml ids) the first drain loads
+        for size in (10, 100):
+            self.enqueue(size, idempotency_key=False)
+            self.env.flush_all()
+            self.env.invalidate_all()
+            start = self.env.cr.sql_log_count
+            self.assertEqual(self.drain(batch_size=100, max_batches=1), size)
+            self.env.flush_all()
+            counts[size] = self.env.cr.sql_log_count - start
+        self.assertEqual(counts[10], counts[100], counts)

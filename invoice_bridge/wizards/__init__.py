@@ -1,0 +1,4 @@
+from . import webhook_preview
+from . import easybill_export_wizard
+from . import import_api_key_show
+from . import import_api_return_wizard

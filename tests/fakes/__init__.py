@@ -1,1 +1,0 @@
-"""Offline loopback fakes used by tests, benchmarks and the demo."""
