@@ -2,6 +2,7 @@
 from . import test_core_outbox
 from . import test_core_sync_log
 from . import test_core_security
+from . import test_core_http
 # webhooks
 from . import test_webhook_events
 from . import test_webhook_pdf

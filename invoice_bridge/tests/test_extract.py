@@ -3,6 +3,7 @@ import time
 from pathlib import Path
 
 from odoo import fields
+from odoo.modules import neutralize
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
@@ -89,6 +90,42 @@ class TestIapExtract(IapExtractCase):
         for log in logs:
             self.assertNotIn(params["documents"][0][:40], log.request_body or "")
             self.assertNotIn("company-a-token", (log.request_body or "") + (log.response_body or ""))
+
+    def test_digitize_queues_and_returns_at_once(self):
+        """No upload and no button waits on the service: the parse is a message the engine sends later."""
+        move = self.bill()
+        move.action_ib_digitize()
+        self.assertFalse(self.fake.requests, "nothing sent from the button")
+        self.assertEqual(move.ib_extract_state, "waiting_extraction")
+        parse = self.env["invoice_bridge.outbox"].search([("res_id", "=", move.id), ("extract_call", "=", "parse")])
+        self.assertEqual(parse.state, "pending")
+        self.assertNotIn("company-a-token", parse.payload, "the token is added when sent, never stored")
+        move.action_ib_digitize()  # a second click, or a stale tab: no second parse, no second credit
+        self.assertEqual(len(self.env["invoice_bridge.outbox"].search([("res_id", "=", move.id)])), 1)
+        self.drain()
+        self.assertEqual(self.fake.count("parse"), 1)
+
+    def test_master_switch_and_neutralized_copy_send_nothing(self):
+        """Paused outbound traffic stops IAP too; a neutralized copy holds no active token."""
+        service = self.env.ref("invoice_bridge.iap_service_invoice_ocr")
+        account = self.env["iap.account"].create({"service_id": service.id, "account_token": "production-token",
+                                                  "company_ids": [self.env.company.id]})
+        self.env["ir.config_parameter"].sudo().set_param("invoice_bridge.outbound_disabled", "True")
+        move = self.bill()
+        move.action_ib_digitize()
+        self.env["invoice_bridge.outbox"]._cron_drain()
+        move._ib_extract_poll()
+        self.env["invoice_bridge.outbox"]._cron_drain()
+        self.assertFalse(self.fake.requests, "nothing reaches the service while traffic is paused")
+        self.env["ir.config_parameter"].sudo().set_param("invoice_bridge.outbound_disabled", False)
+        for query in neutralize.get_neutralization_queries(["iap", "invoice_bridge"]):
+            self.env.cr.execute(query)
+        self.env.invalidate_all()
+        self.assertFalse(self.env.company.ib_extract_token)
+        self.assertTrue(account.account_token.endswith("+disabled"), "Odoo's iap module disables its tokens")
+        self.assertTrue(self.env["invoice_bridge.outbox"]._setting("outbound_disabled", False))
+        self.env["invoice_bridge.outbox"]._cron_drain()
+        self.assertFalse(self.fake.requests)
 
     def test_status_codes(self):
         unsupported = self.bill(content=b"plain text, not a bill")
