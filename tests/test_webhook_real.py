@@ -98,3 +98,34 @@ def test_receiver_down_then_up_every_event_delivered(env_factory, accounting, en
     assert len(bodies) == 5, "every event delivered"
     assert all(len(b) == 1 for b in bodies.values()), "a duplicate carries the same id and the same bytes"
     assert all(d["verified"] for d in receiver.deliveries if d["status"] == 200)
+
+
+def test_a_rotation_during_a_drain_conflicts_with_nothing_and_logs_no_secret(odoo, registry, env_factory,
+                                                                             accounting, endpoint, caplog):
+    """#14: a rotation that met a running drain made Odoo log the failed UPDATE with the valid secret in it."""
+    receiver, ep_id = endpoint
+    with env_factory() as env:
+        old = env["invoice_bridge.webhook.endpoint"].browse(ep_id).secret
+        _post_invoice(env, accounting)
+    with registry.cursor() as rotating:  # its snapshot is taken first; the drain commits meanwhile
+        rotation = odoo.api.Environment(rotating, odoo.SUPERUSER_ID, {})["invoice_bridge.webhook.endpoint"]
+        assert rotation.browse(ep_id).name == "pytest"
+        assert _drain(env_factory, short_wait=0) == 1
+        assert receiver.wait_for(1)
+        rotation.browse(ep_id).action_rotate_secret()  # the drain never wrote the endpoint's row: no conflict
+        new = rotation.browse(ep_id).secret
+    with env_factory() as env:
+        assert env["invoice_bridge.webhook.endpoint"].browse(ep_id).previous_secret == old
+        assert env["invoice_bridge.webhook.endpoint"].browse(ep_id).consecutive_failures == 0
+    # a concurrent change of the row itself: refused before any statement carries a secret
+    with registry.cursor() as rotating:
+        rotation = odoo.api.Environment(rotating, odoo.SUPERUSER_ID, {})["invoice_bridge.webhook.endpoint"]
+        assert rotation.browse(ep_id).name == "pytest"
+        with env_factory() as env:
+            env["invoice_bridge.webhook.endpoint"].browse(ep_id).timeout = 7
+        with caplog.at_level("INFO"), pytest.raises(odoo.exceptions.UserError, match="try again"):
+            rotation.browse(ep_id).action_rotate_secret()
+        rotating.rollback()
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    for secret in (old, new):
+        assert secret not in logged

@@ -118,15 +118,15 @@ class ImportApiBase(http.Controller):
                              MAX_ATTEMPTS)
                 time.sleep(random.uniform(0, 0.05 * 2 ** attempt))
         body = msg.json_error_body("Busy with concurrent imports of the same records: retry the request.")
-        self._log(request.env(user=SUPERUSER_ID), None, 503, started, message="too many concurrent attempts",
-                  hint="Retry the request.", detached=True)
+        self._log(request.env(user=SUPERUSER_ID), getattr(request, "_ib_caller", None), 503, started,
+                  message="too many concurrent attempts", hint="Retry the request.", detached=True)
         return json_response(503, body, {"Retry-After": "1"})
 
     def _serve_once(self, handler, started, count_rate=True):
         env = request.env(user=SUPERUSER_ID)
         caller = None
         try:
-            caller = self._authenticate(env)
+            caller = request._ib_caller = self._authenticate(env)
             if count_rate:
                 self._check_rate(env, caller)
             body = self._read_body(env)
@@ -139,9 +139,7 @@ class ImportApiBase(http.Controller):
             refusal = refusal_of(exc)
             if refusal is None:
                 raise
-            self._log(env, caller, refusal.status, started, *refusal.logged, message=self._message_of(refusal.body),
-                      hint=refusal.hint, detached=True)
-            return json_response(refusal.status, refusal.body, refusal.headers)
+            return self._refuse(env, caller, refusal, started)
         self._log(env, caller, status, started, move.id, move.partner_id.id, message=payload["message"])
         return json_response(status, payload)
 
@@ -191,6 +189,19 @@ class ImportApiBase(http.Controller):
         return request._ib_body
 
     # ------------------------------------------------------------------------------------------ logging
+    def _refuse(self, env, caller, refusal, started):
+        """Answer a refusal. One sync-log line when the caller is known and allowed to call; a request refused
+        for its credentials or its rate is only counted (``invoice_bridge.refused.request``, per minute): a
+        client sending bad keys in a loop never fills the log."""
+        if refusal.status in (401, 429):
+            env["invoice_bridge.refused.request"]._count_refusal(
+                request.httprequest.remote_addr, request.httprequest.path, refusal.status,
+                self._message_of(refusal.body))
+        else:
+            self._log(env, caller, refusal.status, started, *refusal.logged, message=self._message_of(refusal.body),
+                      hint=refusal.hint, detached=True)
+        return json_response(refusal.status, refusal.body, refusal.headers)
+
     @staticmethod
     def _message_of(body):
         try:
@@ -215,8 +226,8 @@ class ImportApiBase(http.Controller):
             "user_id": caller.uid if caller else False,
             "request_headers": dict(httprequest.headers),
         }
-        key = httprequest.headers.get("X-API-KEY")
-        vals["secrets"] = (key,) if key else ()
+        match = BEARER_RE.match(httprequest.headers.get("Authorization") or "")
+        vals["secrets"] = tuple(s for s in (httprequest.headers.get("X-API-KEY"), match and match.group(1)) if s)
         log = env["invoice_bridge.sync.log"]
         if detached:
             log._log_detached(vals)

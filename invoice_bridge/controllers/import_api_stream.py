@@ -36,9 +36,7 @@ class ImportApiStream(ImportApiBase):
             caller = self._authenticate(env)
             self._check_rate(env, caller)
         except Refusal as refusal:
-            self._log(env, None, refusal.status, started, message=self._message_of(refusal.body),
-                      hint=refusal.hint, detached=True)
-            return json_response(refusal.status, refusal.body, refusal.headers)
+            return self._refuse(env, None, refusal, started)
         last_id = request.httprequest.headers.get("Last-Event-ID") or kwargs.get("last_event_id")
         try:
             last_id = int(last_id) if last_id not in (None, "") else None

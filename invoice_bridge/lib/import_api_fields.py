@@ -67,6 +67,9 @@ MAX_ITEMS = 1000
 MAX_TAXES_PER_LINE = 10
 #: default request body limit; the controller enforces it (configurable) and answers 413 above it
 DEFAULT_MAX_BODY_BYTES = 1_000_000
+#: a line's quantity × mrp, and the invoice's sum of them, stay below this: Odoo's accounting works in binary
+#: floats, and beyond about 15 significant digits a move with cents no longer balances (tested at the limit)
+MAX_MOVE_AMOUNT = 10**11
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -188,6 +191,33 @@ class TaxRef:
         percent = {"type": "number", "minimum": 0, "maximum": 100,
                    "description": "A tax rate in percent, e.g. 5 for a 5% tax."}
         return {"anyOf": [name, percent]}
+
+
+class AmountsBelowLimit(Rule):
+    """Each line's ``quantity`` × ``mrp`` and (on import) their sum stay below :data:`MAX_MOVE_AMOUNT`."""
+
+    def __init__(self, total=True):
+        self.total = total
+        self.doc = (f"Each line's quantity × mrp{' and their sum' if total else ''} must stay below "
+                    f"{MAX_MOVE_AMOUNT:,} (not expressible in the schema): beyond, an invoice with cents no longer "
+                    "balances in Odoo's accounting.")
+
+    def check(self, values, raw, path, ctx):
+        items = values.get("items")
+        if not isinstance(items, tuple):
+            return
+        message = f"Ensure quantity × mrp is less than {MAX_MOVE_AMOUNT}."
+        total, line_error = 0, False
+        for index, item in enumerate(items):
+            if item is INVALID or item.quantity is None or item.mrp is None:
+                continue
+            amount = item.quantity * item.mrp
+            total += amount
+            if amount >= MAX_MOVE_AMOUNT:
+                ctx.error(f"{join_path(path, 'items')}[{index}]", message)
+                line_error = True
+        if self.total and total >= MAX_MOVE_AMOUNT and not line_error:
+            ctx.error(join_path(path, "items"), f"Ensure the sum of quantity × mrp is less than {MAX_MOVE_AMOUNT}.")
 
 
 class IgnoreLineTaxes(Rule):
@@ -317,7 +347,7 @@ IMPORT_INVOICE = Obj("ImportInvoice", ImportPayload, (
     Field("customer", CUSTOMER, required=True),
     Field("items", ListOf(ITEM, min_items=1, max_items=MAX_ITEMS), required=True,
           description=f"The invoice lines, 1 to {MAX_ITEMS}."),
-), rules=(DateNotBefore("due_date", "invoice_date"), IgnoreLineTaxes()),
+), rules=(DateNotBefore("due_date", "invoice_date"), AmountsBelowLimit(), IgnoreLineTaxes()),
     description="An invoice to import (seed 002's payload, with seed 003's type / inv_type / tax_type / currency "
                 "/ due_date / ref / memo and per-line taxes). Unknown keys are ignored.")
 
@@ -349,7 +379,7 @@ UPDATE_INVOICE = Obj("UpdateInvoice", UpdatePayload, (
           description="What was corrected (kept on the invoice)."),
     Field("due_date", Date(), description="New due date, YYYY-MM-DD (not before the invoice date)."),
     Field("memo", Text(2000), description="New internal memo."),
-), rules=(ReplaceItems(),), partial=True,
+), rules=(ReplaceItems(), AmountsBelowLimit(total=False)), partial=True,
     description="Corrections for an invoice in REVIEW state (seed 002, V-TASK). Unknown keys are ignored.")
 
 #: every object of the API, in the order of the OpenAPI components

@@ -95,6 +95,22 @@ def _describe_json_error(text, exc):
     return f"Invalid JSON at {where}: {exc.msg}."
 
 
+class DuplicateKey(ValueError):
+    def __init__(self, key):
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs):
+    """A JSON object's pairs as a dict; a key sent twice is an error (``json`` would keep the last one)."""
+    obj = {}
+    for key, value in pairs:
+        if key in obj:
+            raise DuplicateKey(key)
+        obj[key] = value
+    return obj
+
+
 def load_json(body: bytes | str) -> Any:
     """Decode a request body (UTF-8 JSON, numbers as :class:`Decimal`), or raise :class:`PayloadError` (``body``)."""
     if isinstance(body, str):
@@ -111,7 +127,11 @@ def load_json(body: bytes | str) -> Any:
     if not text.strip(" \t\r\n"):
         raise PayloadError({"body": ["The request body is empty: send a JSON object."]})
     try:
-        return json.loads(text, parse_float=Decimal, parse_int=Decimal, parse_constant=_NonFinite)
+        return json.loads(text, parse_float=Decimal, parse_int=Decimal, parse_constant=_NonFinite,
+                          object_pairs_hook=_unique_keys)
+    except DuplicateKey as exc:
+        raise PayloadError({"body": [f"Duplicate key \"{exc.key}\" in one JSON object: send each key once "
+                                     "(which one counts is not defined by JSON)."]}) from None
     except json.JSONDecodeError as exc:
         raise PayloadError({"body": [_describe_json_error(text, exc)]}) from None
     except RecursionError:

@@ -27,7 +27,7 @@ BLANK = "This field may not be blank."
 NOT_STRING = "Not a valid string."
 NUL_CHAR = "Null characters are not allowed."
 SURROGATE = "Invalid text: lone UTF-16 surrogates are not allowed."
-BAD_DATE = "Enter a valid date (YYYY-MM-DD)."
+BAD_DATE = "Enter a valid date (YYYY-MM-DD) between 1900-01-01 and 2199-12-31."
 BAD_NUMBER = "A valid number is required."
 BAD_BOOLEAN = "Must be a valid boolean."
 BAD_EMAIL = "Enter a valid email address."
@@ -126,11 +126,13 @@ class Text:
         return schema
 
 
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+#: dates from 1900 to 2199: an accounting date outside them is a typo (year 0001, 9999), never a real invoice
+DATE_PATTERN = r"^(?:19|20|21)[0-9]{2}-[0-9]{2}-[0-9]{2}$"
+_DATE_RE = re.compile(DATE_PATTERN, re.ASCII)
 
 
 class Date:
-    """``YYYY-MM-DD`` (the check of JSON Schema's ``format: date``)."""
+    """``YYYY-MM-DD`` (the check of JSON Schema's ``format: date``), year 1900 to 2199."""
 
     empty = None
 
@@ -145,7 +147,7 @@ class Date:
         return INVALID
 
     def schema(self):
-        return {"type": "string", "format": "date"}
+        return {"type": "string", "format": "date", "pattern": DATE_PATTERN}
 
 
 _NUMBER_SYNTAX = re.compile(r"^\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*$")

@@ -3,6 +3,7 @@ from . import core_config
 from . import core_sync_log
 from . import core_sync_log_mixin
 from . import core_outbox_target
+from . import core_refused_request
 from . import core_outbox
 from . import core_account_move
 from . import core_res_partner
@@ -17,6 +18,7 @@ from . import webhook_res_config_settings
 # IAP Extract: vendor bill digitization (seed 001)
 from . import extract_outbox
 from . import extract_account_move
+from . import extract_iap_account
 from . import extract_res_company
 from . import extract_res_config_settings
 # easybill: the monthly export (seed 004)

@@ -26,7 +26,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, create_index
 
-from ..lib.core_outcome import FAIL, RETRY, Attempt, Outcome, classify_http
+from ..lib.core_outcome import FAIL, RETRY, SUCCESS, Attempt, Outcome, classify_http
 from ..lib.core_retry import DEFAULT_SCHEDULE, delay_after_failure, parse_schedule
 from ..lib.core_transport import DEFAULT_TIMEOUT, Request, Transport
 from .core_sync_log import open_record_action
@@ -393,7 +393,7 @@ class InvoiceBridgeOutbox(models.Model):
         """Write the outcomes of one batch: a constant number of queries whatever the batch size."""
         schedule = self._retry_schedule()
         now = fields.Datetime.now()
-        rows, logs, ended, attempts = [], [], self.browse(), {}
+        rows, logs, ended, attempts, health = [], [], self.browse(), {}, {}
         for msg, outcome, exchange in results:
             state, next_at, error = "done", None, None
             if outcome.result == RETRY:
@@ -412,6 +412,10 @@ class InvoiceBridgeOutbox(models.Model):
                 ended |= msg
             status = exchange.status if exchange else 0
             attempts[msg.id] = Attempt(outcome, status, state in ("dead", "failed"))
+            if exchange:  # the target answered, or could not be reached: its health
+                ok, failed, last_error = health.get(msg.target, (0, 0, None))
+                health[msg.target] = (ok + 1, failed, last_error) if outcome.result == SUCCESS else (
+                    ok, failed + 1, outcome.message)
             rows.append(SQL("(%s, %s, %s::timestamp, %s, %s, %s::timestamp)", msg.id, state, next_at, error,
                             status, now if state == "done" else None))
             logs.append(msg._log_vals(outcome, exchange, state))
@@ -430,6 +434,7 @@ class InvoiceBridgeOutbox(models.Model):
                       SET state = 'pending', attempt_count = attempt_count - 1, lease_until = NULL,
                           write_date = %(now)s
                     WHERE id IN %(ids)s""", ids=tuple(released.ids), now=now))
+        self.env["invoice_bridge.outbox.target"]._record_health(health)
         for target, until in paused.items():
             self.env["invoice_bridge.outbox.target"]._pause(
                 target, until, _("slowed down by the target, or its request budget is spent"))

@@ -1,6 +1,7 @@
 import json
 
 from odoo import fields, models
+from odoo.modules import module as odoo_module
 from odoo.tools import SQL
 
 from ..lib.core_rate_limit import RATE_WINDOW_SECONDS, RateWindow
@@ -24,6 +25,11 @@ class InvoiceBridgeOutboxTarget(models.Model):
         "Requests per minute", readonly=True,
         help="At most this many attempts within any 60 seconds (0: no limit). Set by the channel, e.g. easybill.")
     recent_attempts = fields.Text(readonly=True, help="JSON list of the epoch seconds of the last attempts.")
+    # health, updated after each batch (in a statement of its own: see _record_health)
+    last_success_at = fields.Datetime(readonly=True)
+    last_failure_at = fields.Datetime(readonly=True)
+    consecutive_failures = fields.Integer(readonly=True)
+    last_error = fields.Char(readonly=True)
 
     _sql_constraints = [("name_uniq", "unique(name)", "A delivery target is recorded once.")]
 
@@ -67,6 +73,41 @@ class InvoiceBridgeOutboxTarget(models.Model):
                 "UPDATE invoice_bridge_outbox_target SET recent_attempts = %s WHERE name = %s",
                 json.dumps(window.recent), name))
         self.invalidate_model(["recent_attempts"])
+
+    def _record_health(self, stats):
+        """Update the health of the targets of a batch: ``{target: (successes, failures, last error)}``.
+
+        Written through a READ COMMITTED cursor of its own and committed at once, so that two drains sending to
+        one target never fail each other on its row (under REPEATABLE READ, the second update of a row another
+        transaction committed meanwhile is a serialization failure) and nothing else ever waits for a drain.
+        Under Odoo's test runner the test transaction is used (its data is never committed).
+        """
+        if not stats:
+            return
+        now = fields.Datetime.now()
+        rows = SQL(", ").join(SQL("(%s, %s, %s, %s)", name, ok, failed, (error or "")[:250] or None)
+                              for name, (ok, failed, error) in stats.items())
+        query = SQL(
+            """INSERT INTO invoice_bridge_outbox_target AS t (name, consecutive_failures, last_success_at,
+                                                              last_failure_at, last_error, create_date, write_date)
+               SELECT v.name, v.failed, CASE WHEN v.ok > 0 THEN %(now)s::timestamp END,
+                      CASE WHEN v.failed > 0 THEN %(now)s::timestamp END, v.error, %(now)s, %(now)s
+                 FROM (VALUES %(rows)s) AS v(name, ok, failed, error)
+               ON CONFLICT (name) DO UPDATE
+                  SET consecutive_failures = CASE WHEN EXCLUDED.last_success_at IS NOT NULL
+                                                  THEN EXCLUDED.consecutive_failures
+                                                  ELSE t.consecutive_failures + EXCLUDED.consecutive_failures END,
+                      last_success_at = COALESCE(EXCLUDED.last_success_at, t.last_success_at),
+                      last_failure_at = COALESCE(EXCLUDED.last_failure_at, t.last_failure_at),
+                      last_error = COALESCE(EXCLUDED.last_error, t.last_error),
+                      write_date = EXCLUDED.write_date""", now=now, rows=rows)
+        if odoo_module.current_test:
+            self.env.cr.execute(query)
+        else:
+            with self.env.registry.cursor() as cr:
+                cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                cr.execute(query)
+        self.invalidate_model()
 
     def action_resume(self):
         self.write({"paused_until": False, "pause_reason": False})

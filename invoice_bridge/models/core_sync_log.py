@@ -1,10 +1,13 @@
 import logging
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.modules import module as odoo_module
 
-from ..lib.core_masking import DEFAULT_BODY_LIMIT, mask_headers, sanitize
+from ..lib.core_masking import DEFAULT_BODY_LIMIT, install_log_filter, mask_headers, remember_secrets, sanitize
+
+# secrets are masked in the server log too (a failed query is logged with its parameters)
+install_log_filter()
 
 _logger = logging.getLogger(__name__)
 
@@ -83,17 +86,38 @@ class InvoiceBridgeSyncLog(models.Model):
         return limit if limit > 0 else DEFAULT_BODY_LIMIT
 
     @api.model
+    def _ib_known_secrets(self):
+        """Every secret value the addon holds (extension point: each channel adds its own), masked by value in
+        every line and in the server log. Cached; the models holding them clear the cache when they change."""
+        return ()
+
+    @tools.ormcache()
+    def _ib_known_secrets_cached(self):
+        secrets = tuple(s for s in self.sudo()._ib_known_secrets() if s)
+        remember_secrets(secrets)  # the server log's filter masks them too
+        return secrets
+
+    @api.model
+    def _masked_header_names(self):
+        """Header names masked besides the credential-looking ones (a setting, comma-separated)."""
+        names = self.env["invoice_bridge.config"]._get("log_masked_headers", "")
+        return tuple(n.strip() for n in names.split(",") if n.strip())
+
+    @api.model
     def _prepare_vals(self, vals_list):
         """Mask and truncate. ``secrets`` (literal secret strings) and ``request_headers`` (a dict) are accepted."""
         limit = self._body_limit()
+        known = self._ib_known_secrets_cached()
+        extra_headers = self._masked_header_names()
         prepared = []
         for vals in vals_list:
             vals = dict(vals)
-            secrets = tuple(vals.pop("secrets", ()) or ())
+            secrets = (*(vals.pop("secrets", ()) or ()), *known)
             headers = vals.get("request_headers")
             if isinstance(headers, dict):
                 vals["request_headers"] = sanitize(
-                    "\n".join(f"{k}: {v}" for k, v in mask_headers(headers).items()), secrets, limit)
+                    "\n".join(f"{k}: {v}" for k, v in mask_headers(headers, extra_headers).items()), secrets,
+                    limit)
             for key in ("request_body", "response_body", "error", "endpoint"):
                 if vals.get(key):
                     vals[key] = sanitize(vals[key], secrets, limit)
@@ -148,16 +172,25 @@ class InvoiceBridgeSyncLog(models.Model):
     # ------------------------------------------------------------------------------------------- vacuum
     @api.model
     def _cron_vacuum(self, batch=10000):
-        """Delete successful lines (and finished outbox messages) older than the retention; keep failures."""
+        """Delete lines older than their retention: successes after ``log_retention_days`` (90), failed, dead
+        and retried attempts after ``log_failure_retention_days`` (365; never shorter than the first); finished
+        outbox messages with the successes; refused-request counters after their own retention."""
         days = self.env["invoice_bridge.config"]._get("log_retention_days", 90)
-        if days <= 0:
-            return 0
-        limit_date = fields.Datetime.now() - timedelta(days=days)
-        old = self.sudo().search([("state", "=", "success"), ("create_date", "<", limit_date)], limit=batch)
-        count = len(old)
-        old.unlink()
-        self.env["invoice_bridge.outbox"].sudo()._vacuum(limit_date, batch)
-        _logger.info("invoice_bridge: vacuumed %d successful sync-log lines older than %d days", count, days)
-        if count == batch:
+        failure_days = self.env["invoice_bridge.config"]._get("log_failure_retention_days", 365)
+        now = fields.Datetime.now()
+        count = 0
+        for states, keep in ((("success", "pending"), days), (("retrying", "failed", "dead"), max(failure_days, days))):
+            if keep <= 0:
+                continue
+            old = self.sudo().search([("state", "in", states), ("create_date", "<", now - timedelta(days=keep))],
+                                     limit=batch)
+            count += len(old)
+            old.unlink()
+        if days > 0:
+            self.env["invoice_bridge.outbox"].sudo()._vacuum(now - timedelta(days=days), batch)
+        self.env["invoice_bridge.refused.request"].sudo()._vacuum()
+        _logger.info("invoice_bridge: vacuumed %d sync-log lines (kept %d days, failures %d days)", count, days,
+                     failure_days)
+        if count >= batch:
             self.env.ref("invoice_bridge.ir_cron_vacuum")._trigger()
         return count

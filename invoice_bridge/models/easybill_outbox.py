@@ -45,3 +45,8 @@ class InvoiceBridgeSyncLog(models.Model):
     _inherit = "invoice_bridge.sync.log"
 
     channel = fields.Selection(selection_add=[("easybill", "easybill")], ondelete={"easybill": "cascade"})
+
+    # Override of the sync log's extension point: the companies' easybill API keys
+    def _ib_known_secrets(self):
+        self.env.cr.execute("SELECT ib_easybill_api_key FROM res_company WHERE ib_easybill_api_key IS NOT NULL")
+        return (*super()._ib_known_secrets(), *(row[0] for row in self.env.cr.fetchall()))

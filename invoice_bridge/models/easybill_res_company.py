@@ -27,3 +27,9 @@ class ResCompany(models.Model):
         "Finalise in easybill", help="Finalise the easybill invoice right away instead of leaving a draft "
                                      "for the accountant to review.")
     ib_easybill_last_period = fields.Date("Last exported month", readonly=True)
+
+    # Override of res.company: a changed secret is masked at once (the sync log caches the known secrets)
+    def write(self, vals):
+        if set(vals) & set(("ib_easybill_api_key",)):
+            self.env.registry.clear_cache()
+        return super().write(vals)

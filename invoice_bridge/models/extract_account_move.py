@@ -7,6 +7,7 @@ import difflib
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import escape_psql
 
 from ..lib import extract_client as extract
 
@@ -266,7 +267,7 @@ class AccountMove(models.Model):
         name = (pivot.get("supplier") or "").strip()
         if not name:
             return Partner
-        partner = Partner.search(company_domain + [("name", "=ilike", name)], limit=1)
+        partner = Partner.search(company_domain + [("name", "=ilike", escape_psql(name))], limit=1)
         if partner:
             return partner
         suppliers = Partner.search_fetch(company_domain + [("supplier_rank", ">", 0)], ["name"])
@@ -278,7 +279,7 @@ class AccountMove(models.Model):
         if not code:
             return self.env["res.currency"]
         Currency = self.env["res.currency"]  # active ones only: a bill cannot be posted in an inactive currency
-        return Currency.search([("name", "=ilike", code.strip())], limit=1) or \
+        return Currency.search([("name", "=ilike", escape_psql(code.strip()))], limit=1) or \
             Currency.search([("symbol", "=", code.strip())], limit=1)
 
     def _ib_extract_line_vals(self, pivot):

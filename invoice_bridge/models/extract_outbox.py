@@ -20,6 +20,12 @@ class InvoiceBridgeOutbox(models.Model):
 
     channel = fields.Selection(selection_add=[("iap_extract", "IAP Extract (OCR)")],
                                ondelete={"iap_extract": "cascade"})
+
+    # Override of the sync log's extension point: the companies' tokens and Odoo's IAP account tokens
+    def _ib_known_secrets(self):
+        self.env.cr.execute("""SELECT ib_extract_token FROM res_company WHERE ib_extract_token IS NOT NULL
+                               UNION SELECT account_token FROM iap_account WHERE account_token IS NOT NULL""")
+        return (*super()._ib_known_secrets(), *(row[0] for row in self.env.cr.fetchall()))
     extract_call = fields.Selection(CALLS, "Extract call", readonly=True)
 
     # ---------------------------------------------------------------------------------------- queueing
@@ -193,3 +199,9 @@ class InvoiceBridgeSyncLog(models.Model):
 
     channel = fields.Selection(selection_add=[("iap_extract", "IAP Extract (OCR)")],
                                ondelete={"iap_extract": "cascade"})
+
+    # Override of the sync log's extension point: the companies' tokens and Odoo's IAP account tokens
+    def _ib_known_secrets(self):
+        self.env.cr.execute("""SELECT ib_extract_token FROM res_company WHERE ib_extract_token IS NOT NULL
+                               UNION SELECT account_token FROM iap_account WHERE account_token IS NOT NULL""")
+        return (*super()._ib_known_secrets(), *(row[0] for row in self.env.cr.fetchall()))

@@ -25,3 +25,9 @@ class ResCompany(models.Model):
         "IAP Extract protocol", default="1", required=True,
         help="Generation 2 identifies documents by token, is polled one document per call, and calls this "
              "database back when a result is ready (the endpoint must point at its host).")
+
+    # Override of res.company: a changed secret is masked at once (the sync log caches the known secrets)
+    def write(self, vals):
+        if set(vals) & set(("ib_extract_token", "ib_extract_test_mode")):
+            self.env.registry.clear_cache()
+        return super().write(vals)

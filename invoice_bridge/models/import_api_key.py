@@ -4,8 +4,12 @@ import secrets
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
+
+from odoo.addons.base.models.res_users import check_identity
+
+from ..lib.core_masking import remember_secrets
 
 KEY_PREFIX = "ibk_"
 #: characters of the key kept in clear to find its row (never enough to use it)
@@ -54,18 +58,27 @@ class InvoiceBridgeApiKey(models.Model):
             key.message_post(body=_("Key created. Press 'Generate key' to issue its secret."))
         return keys
 
+    @check_identity
     def action_generate_key(self):
-        """Issue a new secret (the previous one stops working) and show it once."""
+        """Issue a new secret (the previous one stops working) and show it once, as Odoo shows its own API keys:
+        the password is asked again first, and the key travels in the action's context, never stored."""
+        key = self._generate_key()
+        return {"type": "ir.actions.act_window", "res_model": "invoice_bridge.api.key.show",
+                "name": _("Your new API key"), "views": [(False, "form")], "target": "new",
+                "context": {"default_key": key}}
+
+    def _generate_key(self):
+        """Issue a new secret for this key and return it: the only moment it exists in clear."""
         self.ensure_one()
+        self.check_access("write")
         if not self.env.user.has_group("invoice_bridge.group_invoice_bridge_manager"):
-            raise UserError(_("Only Invoice Bridge managers issue API keys."))
+            raise AccessError(_("Only Invoice Bridge managers issue API keys."))
         key = KEY_PREFIX + secrets.token_urlsafe(32)
+        remember_secrets([key])  # masked in the server log should a statement carrying its hash fail
         self.sudo().write({"key_index": key[:INDEX_SIZE], "key_hash": hash_key(key),
                            "key_hint": key[:INDEX_SIZE] + "…", "active": True})
         self.message_post(body=_("New secret issued by %s; the previous one no longer works.", self.env.user.name))
-        show = self.env["invoice_bridge.api.key.show"].create({"api_key_id": self.id, "key": key})
-        return {"type": "ir.actions.act_window", "res_model": show._name, "res_id": show.id, "view_mode": "form",
-                "target": "new", "name": _("Your new API key")}
+        return key
 
     def action_revoke(self):
         self.sudo().write({"active": False, "key_hash": False, "key_index": False})

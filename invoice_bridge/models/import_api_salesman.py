@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import escape_psql
 
 
 class InvoiceBridgeSalesman(models.Model):
@@ -22,9 +23,9 @@ class InvoiceBridgeSalesman(models.Model):
         ``lock(names)`` is called before creating one (the import API serializes concurrent creations).
         """
         users = self.env["res.users"].sudo().search(
-            ["|", ("name", "=ilike", name), ("login", "=ilike", name), ("share", "=", False),
+            ["|", ("name", "=ilike", escape_psql(name)), ("login", "=ilike", escape_psql(name)), ("share", "=", False),
              ("company_ids", "in", company.id)], limit=1)
-        salesman = self.sudo().search([("company_id", "=", company.id), ("name", "=ilike", name)], limit=1)
+        salesman = self.sudo().search([("company_id", "=", company.id), ("name", "=ilike", escape_psql(name))], limit=1)
         if not salesman:
             if lock:
                 lock([name])

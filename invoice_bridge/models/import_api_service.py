@@ -2,11 +2,14 @@
 or correct the draft invoice. The controller authenticates, parses and maps exceptions to HTTP answers; this
 model holds the business rules, so they are tested without HTTP too.
 """
+from decimal import Decimal
+
 import psycopg2.errors
 
 from odoo import Command, _, api, models
-from odoo.tools import SQL
+from odoo.tools import SQL, float_is_zero
 
+from ..lib.import_api_fields import MAX_MOVE_AMOUNT
 from ..lib.import_api_messages import PayloadError
 
 MOVE_TYPES = {
@@ -142,6 +145,9 @@ class InvoiceBridgeImportService(models.AbstractModel):
         if not partner:
             self._lock_keys("partner", company, [customer.code])
             return Partner.create({**vals, "ref": customer.code, "company_id": company.id, "is_company": True})
+        if partner.company_id != company:
+            # a partner shared by every company is used as it is: one company's sender never rewrites it
+            return partner
         # write only what changed: no needless row lock on a customer shared by concurrent imports
         changed = {k: v for k, v in vals.items() if (partner[k] or False) != v and (v or k == "name")}
         if changed:
@@ -181,7 +187,7 @@ class InvoiceBridgeImportService(models.AbstractModel):
                     by_code[item.item_code] = product
                 if item.barcode:
                     by_barcode[item.barcode] = product
-            else:
+            elif product.company_id == company:  # a product shared by every company is never rewritten
                 changed = {k: v for k, v in extra.items() if v and product[k] != v}
                 if changed:
                     product.product_tmpl_id.write(changed)
@@ -195,6 +201,8 @@ class InvoiceBridgeImportService(models.AbstractModel):
 
         Raises :class:`PayloadError` (400), :class:`ImportConflict` (409); the caller rolls everything back.
         """
+        # the caller's rights first: nothing is looked up (and nothing told about) for a user who may not import
+        self.env["account.move"].check_access("create")
         existing = self._find_move(company, payload.invoice_no)
         if existing:
             raise ImportConflict(existing, payload.invoice_no)
@@ -202,6 +210,7 @@ class InvoiceBridgeImportService(models.AbstractModel):
         self.env.cr.execute(SQL("SELECT pg_advisory_xact_lock(hashtext(%s))",
                                 f"ib:invoice:{company.id}:{payload.invoice_no}"))
         errors = {}
+        self._check_quantities(payload.items, errors)
         Move = self.env["account.move"].with_company(company)
         if payload.inv_type == "debit" and "debit_origin_id" not in Move._fields:
             errors["inv_type"] = [_("Debit notes need Odoo's debit note module (account_debit_note), which is "
@@ -301,6 +310,7 @@ class InvoiceBridgeImportService(models.AbstractModel):
     @api.model
     def _update_invoice(self, payload, company):
         """Apply a correction to an invoice returned to billing; it goes back to waiting approval."""
+        self.env["account.move"].check_access("write")  # the caller's rights before anything is looked up
         move = self._find_move(company, payload.invoice_no)
         if not move:
             raise ImportNotFound(payload.invoice_no)
@@ -309,26 +319,10 @@ class InvoiceBridgeImportService(models.AbstractModel):
         move = move.with_env(self.env).with_company(company)
         move.check_access("write")
         errors = {}
-        use = "sale" if move.is_sale_document(include_receipts=True) else "purchase"
-        price_include = any(move.invoice_line_ids.tax_ids.mapped("price_include"))
-        commands = []
-        if payload.replace_items:
-            commands += [Command.delete(line.id) for line in move.invoice_line_ids]
-        lines = move.invoice_line_ids.filtered(lambda line: line.display_type == "product")
-        to_create = []
-        for index, item in enumerate(payload.items):
-            line = None if payload.replace_items else self._match_line(lines, item)
-            taxes = None
-            if item.taxes is not None:
-                taxes = self._resolve_taxes(item.taxes, company, use, price_include, f"items[{index}]", errors)
-            if line:
-                commands.append(Command.update(line.id, self._update_vals(item, taxes)))
-                continue
-            missing = [f for f in ("name", "quantity", "mrp") if getattr(item, f) is None]
-            for name in missing:
-                errors.setdefault(f"items[{index}].{name}", []).append(
-                    _("This field is required to add an item the invoice does not have yet."))
-            to_create.append((index, item, taxes))
+        self._check_quantities(payload.items, errors)
+        if payload.due_date and move.invoice_date and payload.due_date < move.invoice_date:
+            errors["due_date"] = [_("Ensure this date is on or after the invoice date (%s).", move.invoice_date)]
+        commands, to_create = self._line_corrections(move, payload, company, errors)
         if errors:
             raise PayloadError(errors)
         if to_create:
@@ -355,6 +349,45 @@ class InvoiceBridgeImportService(models.AbstractModel):
             author_id=self.env.ref("base.partner_root").id)
         self.env["invoice_bridge.api.event"]._emit("invoice_updated", move)
         return move
+
+    @api.model
+    def _line_corrections(self, move, payload, company, errors):
+        """``(commands, lines to create)`` of a PATCH's items: each matched line updated, the others new."""
+        use = "sale" if move.is_sale_document(include_receipts=True) else "purchase"
+        price_include = any(move.invoice_line_ids.tax_ids.mapped("price_include"))
+        commands = [Command.delete(line.id) for line in move.invoice_line_ids] if payload.replace_items else []
+        lines = move.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+        to_create = []
+        for index, item in enumerate(payload.items):
+            line = None if payload.replace_items else self._match_line(lines, item)
+            taxes = None
+            if item.taxes is not None:
+                taxes = self._resolve_taxes(item.taxes, company, use, price_include, f"items[{index}]", errors)
+            if line:
+                quantity = item.quantity if item.quantity is not None else line.quantity
+                price = item.mrp if item.mrp is not None else line.price_unit
+                if Decimal(str(quantity)) * Decimal(str(price)) >= MAX_MOVE_AMOUNT:
+                    errors.setdefault(f"items[{index}]", []).append(
+                        _("Ensure quantity × mrp is less than %s.", MAX_MOVE_AMOUNT))
+                commands.append(Command.update(line.id, self._update_vals(item, taxes)))
+                continue
+            missing = [f for f in ("name", "quantity", "mrp") if getattr(item, f) is None]
+            for name in missing:
+                errors.setdefault(f"items[{index}].{name}", []).append(
+                    _("This field is required to add an item the invoice does not have yet."))
+            to_create.append((index, item, taxes))
+        return commands, to_create
+
+    @api.model
+    def _check_quantities(self, items, errors):
+        """A quantity that Odoo's unit-of-measure precision would round to 0 is refused (1E-5 would be stored 0)."""
+        digits = self.env["account.move.line"]._fields["quantity"].get_digits(self.env)
+        precision = digits[1] if digits else 2
+        for index, item in enumerate(items):
+            if item.quantity is not None and float_is_zero(float(item.quantity), precision_digits=precision):
+                errors.setdefault(f"items[{index}].quantity", []).append(_(
+                    "Ensure this value is at least %(min)s: quantities are kept with %(digits)s decimals.",
+                    min=10 ** -precision, digits=precision))
 
     @api.model
     def _match_line(self, lines, item):

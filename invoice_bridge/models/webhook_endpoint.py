@@ -2,10 +2,13 @@ import uuid
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from odoo import _, api, fields, models, tools
-from odoo.exceptions import ValidationError
+import psycopg2.errors
 
-from ..lib.core_outcome import SUCCESS
+from odoo import _, api, fields, models, tools
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+
+from ..lib.core_masking import remember_secrets
 from ..lib.core_transport import DEFAULT_TIMEOUT
 from ..lib.webhook_payloads import dumps, envelope
 from ..lib.webhook_signer import generate_secret
@@ -36,10 +39,11 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
     previous_secret = fields.Char(copy=False, groups="base.group_system")
     previous_secret_expires_at = fields.Datetime(copy=False, groups="base.group_system",
                                                  help="Until then the previous secret signs too.")
-    last_success_at = fields.Datetime(readonly=True, copy=False)
-    last_failure_at = fields.Datetime(readonly=True, copy=False)
-    consecutive_failures = fields.Integer(readonly=True, copy=False)
-    last_error = fields.Char(readonly=True, copy=False)
+    # health: the engine keeps it on the endpoint's delivery target (a drain never writes the endpoint's row)
+    last_success_at = fields.Datetime(compute="_compute_health")
+    last_failure_at = fields.Datetime(compute="_compute_health")
+    consecutive_failures = fields.Integer(compute="_compute_health")
+    last_error = fields.Char(compute="_compute_health")
     outbox_ids = fields.One2many("invoice_bridge.outbox", "webhook_endpoint_id", string="Outbox Messages")
     pending_count = fields.Integer("Waiting", compute="_compute_pending_count")
 
@@ -56,6 +60,22 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
         if any(not 1 <= endpoint.timeout <= 120 for endpoint in self):
             raise ValidationError(_("The timeout must be between 1 and 120 seconds."))
 
+    def _target_name(self):
+        self.ensure_one()
+        return f"webhook:{self.id}"
+
+    def _compute_health(self):
+        targets = self.env["invoice_bridge.outbox.target"].sudo().search_fetch(
+            [("name", "in", [f"webhook:{endpoint.id}" for endpoint in self if endpoint.id])],
+            ["name", "last_success_at", "last_failure_at", "consecutive_failures", "last_error"])
+        by_name = {target.name: target for target in targets}
+        for endpoint in self:
+            target = by_name.get(f"webhook:{endpoint.id}") if endpoint.id else None
+            endpoint.last_success_at = target.last_success_at if target else False
+            endpoint.last_failure_at = target.last_failure_at if target else False
+            endpoint.consecutive_failures = target.consecutive_failures if target else 0
+            endpoint.last_error = target.last_error if target else False
+
     def _compute_pending_count(self):
         counts = dict(self.env["invoice_bridge.outbox"]._read_group(
             [("webhook_endpoint_id", "in", self.ids), ("state", "in", ("pending", "in_progress"))],
@@ -66,15 +86,31 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
     # ------------------------------------------------------------------------------------------ secrets
     def action_rotate_secret(self):
         """New secret; the previous one keeps signing (both signatures sent) for 24 hours."""
+        self._lock_rows()
         for endpoint in self.sudo():
+            new_secret = generate_secret()
+            remember_secrets([endpoint.secret, new_secret])  # masked in the server log from now on
             endpoint.write({
                 "previous_secret": endpoint.secret,
                 "previous_secret_expires_at": fields.Datetime.now() + ROTATION_GRACE,
-                "secret": generate_secret(),
+                "secret": new_secret,
             })
             endpoint.message_post(body=_("Signing secret rotated; the previous one signs too until %s.",
                                          endpoint.previous_secret_expires_at))
         return True
+
+    def _lock_rows(self):
+        """Lock the endpoints' rows with a statement that carries no secret, before writing secrets.
+
+        A concurrent change of a row (another rotation, an edit) then fails here, with a clear message, and
+        never in the UPDATE that carries the secrets (Odoo logs a failed statement with its parameters).
+        """
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(SQL("SELECT id FROM invoice_bridge_webhook_endpoint WHERE id IN %s "
+                                        "FOR UPDATE NOWAIT", tuple(self.ids)), log_exceptions=False)
+        except (psycopg2.errors.LockNotAvailable, psycopg2.errors.SerializationFailure) as exc:
+            raise UserError(_("This endpoint is being changed elsewhere right now: try again in a moment.")) from exc
 
     def _signing_secrets(self):
         self.ensure_one()
@@ -105,8 +141,8 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
 
     def write(self, vals):
         res = super().write(vals)
-        if {"active", "company_id", "event_type_ids"} & set(vals):
-            self.env.registry.clear_cache()  # _subscriptions
+        if {"active", "company_id", "event_type_ids", "secret", "previous_secret"} & set(vals):
+            self.env.registry.clear_cache()  # _subscriptions, the sync log's known secrets
         return res
 
     def unlink(self):
@@ -129,7 +165,7 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
             msg_id = f"msg_{uuid.uuid4().hex}" if not key_suffix else f"msg_{event}_{endpoint.id}_{key_suffix}"
             vals_list.append({
                 "channel": "webhook",
-                "target": f"webhook:{endpoint.id}",
+                "target": endpoint._target_name(),
                 "url": endpoint.url,
                 "payload": dumps({**document, "id": msg_id}),
                 "idempotency_key": msg_id,
@@ -158,21 +194,10 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
         return action
 
     # ------------------------------------------------------------------------------------------- health
-    def _update_health(self, outcomes):
-        """Counters after the attempts of a batch (``outcomes``, in order); 410 Gone archives the endpoint."""
-        self.ensure_one()
-        now = fields.Datetime.now()
-        ok = [o for o in outcomes if o.result == SUCCESS]
-        failed = [o for o in outcomes if o.result != SUCCESS]
-        vals = {}
-        if ok:
-            vals.update(last_success_at=now, consecutive_failures=0)
-        if failed:
-            vals.update(last_failure_at=now, last_error=failed[-1].message[:250],
-                        consecutive_failures=(0 if ok else self.consecutive_failures) + len(failed))
-        self.write(vals)
-        if any(o.gone for o in outcomes) and self.active:
-            self.active = False
-            self.message_post(body=_(
+    def _archive_gone(self):
+        """The receiver answered 410 Gone: archive the endpoint, with a note."""
+        for endpoint in self.filtered("active"):
+            endpoint.active = False
+            endpoint.message_post(body=_(
                 "Archived: the receiver answered 410 Gone. Check the URL with its owner, unarchive the "
                 "endpoint, then retry its failed messages."))

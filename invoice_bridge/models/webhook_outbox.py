@@ -39,9 +39,8 @@ class InvoiceBridgeOutbox(models.Model):
         if any(m.webhook_event == "new_invoice" and attempts[m.id].outcome.result == SUCCESS for m in mine):
             # the announced invoices' legal PDFs are rendered next, by their own cron (not in this batch)
             self.env.ref("invoice_bridge.ir_cron_render_invoice_pdfs").sudo()._trigger()
-        for endpoint, messages in mine.grouped("webhook_endpoint_id").items():
-            if endpoint:
-                endpoint.sudo()._update_health([attempts[m.id].outcome for m in messages])
+        gone = mine.filtered(lambda m: attempts[m.id].outcome.gone).webhook_endpoint_id
+        gone.sudo()._archive_gone()
         return result
 
 
@@ -49,3 +48,8 @@ class InvoiceBridgeSyncLog(models.Model):
     _inherit = "invoice_bridge.sync.log"  # pylint: disable=consider-merging-classes-inherited  # a file per channel
 
     channel = fields.Selection(selection_add=[("webhook", "Webhook")], ondelete={"webhook": "cascade"})
+
+    # Override of the sync log's extension point: the signing secrets, current and previous
+    def _ib_known_secrets(self):
+        self.env.cr.execute("SELECT secret, previous_secret FROM invoice_bridge_webhook_endpoint")
+        return (*super()._ib_known_secrets(), *(s for row in self.env.cr.fetchall() for s in row if s))

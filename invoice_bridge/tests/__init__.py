@@ -15,4 +15,5 @@ from . import test_easybill
 from . import test_easybill_golden
 # the import API
 from . import test_import_api
+from . import test_import_api_attacks
 from . import test_import_api_golden

@@ -1,8 +1,10 @@
+import logging
 from datetime import timedelta
 
 from odoo import fields
 from odoo.tests import tagged
 
+from ..lib.core_masking import remember_secrets
 from .core_common import BridgeCase
 
 
@@ -53,6 +55,13 @@ class TestSyncLog(BridgeCase):
         self.assertTrue(failed_old.exists())
         self.assertTrue(dead_old.exists())
         self.assertTrue(ok_new.exists())
+        # failures have a retention of their own, longer than the successes'
+        self.env["ir.config_parameter"].sudo().set_param("invoice_bridge.log_failure_retention_days", "365")
+        self.env.cr.execute("UPDATE invoice_bridge_sync_log SET create_date = %s WHERE id = %s",
+                            [fields.Datetime.now() - timedelta(days=400), failed_old.id])
+        self.Log._cron_vacuum()
+        self.assertFalse(failed_old.exists())
+        self.assertTrue(dead_old.exists(), "100 days old: kept")
 
     def test_smart_buttons(self):
         partner = self.env["res.partner"].create({"name": "Logged partner"})
@@ -69,3 +78,15 @@ class TestSyncLog(BridgeCase):
         ids = self.Log._log_detached({"channel": "import_api", "direction": "inbound", "state": "failed",
                                       "message": "refused"})
         self.assertEqual(self.Log.browse(ids).message, "refused")
+
+    def test_the_server_log_masks_secrets(self):
+        """A failed statement is logged by Odoo with its parameters: the secrets in it are masked."""
+        remember_secrets(["whsec_c2VjcmV0LXZhbHVlLW9mLXRoZS1lbmRwb2ludA=="])
+        with self.assertLogs("odoo.sql_db", "ERROR") as logged:
+            logging.getLogger("odoo.sql_db").error(
+                "bad query: UPDATE x SET secret = %s", "'whsec_c2VjcmV0LXZhbHVlLW9mLXRoZS1lbmRwb2ludA=='")
+            logging.getLogger("odoo.sql_db").error("bad query: UPDATE x SET key = 'ibk_abcdefghijklmnopqrstuvwxyz'")
+        output = "\n".join(logged.output)
+        self.assertNotIn("c2VjcmV0LXZhbHVl", output)
+        self.assertNotIn("abcdefghijklmnop", output)
+        self.assertIn("bad query: UPDATE x SET", output)

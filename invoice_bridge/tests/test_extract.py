@@ -127,6 +127,21 @@ class TestIapExtract(IapExtractCase):
         self.env["invoice_bridge.outbox"]._cron_drain()
         self.assertFalse(self.fake.requests)
 
+    def test_the_token_never_reaches_the_log(self):
+        """An error answer that echoes the request, and an unreachable service: the token is masked by value."""
+        self.env.company.ib_extract_token = "company-a-token-0123456789"
+        self.fake.fail_next(1, http_status=500, body="bad request: account_token=company-a-token-0123456789")
+        move = self.bill()
+        self.digitize(move)
+        self.env.company.ib_extract_endpoint = "http://127.0.0.1:9"
+        self.digitize(self.bill())
+        logs = self.env["invoice_bridge.sync.log"].search([("channel", "=", "iap_extract")])
+        self.assertGreaterEqual(len(logs), 2)
+        for log in logs:
+            text = " ".join(filter(None, (log.request_headers, log.request_body, log.response_body, log.error,
+                                          log.message, log.endpoint)))
+            self.assertNotIn("company-a-token-0123456789", text)
+
     def test_status_codes(self):
         unsupported = self.bill(content=b"plain text, not a bill")
         self.digitize(unsupported)

@@ -152,6 +152,17 @@ class TestWebhookEvents(WebhookCase):
         with freeze_time(fields.Datetime.now() + timedelta(hours=25)):
             self.assertEqual(self.endpoint._signing_secrets(), [new])
 
+    def test_secrets_are_masked_by_value_everywhere(self):
+        """A receiver that echoes the secret, previous or current: never stored in clear."""
+        old = self.endpoint.sudo().secret
+        self.endpoint.action_rotate_secret()
+        new = self.endpoint.sudo().secret
+        line = self.Log._log({"channel": "webhook", "state": "failed", "response_body": f"{{\"seen\": \"{old}\"}}",
+                              "error": f"echo {new}", "message": f"got {old[:20]}{old[20:]}"})
+        for text in (line.response_body, line.error, line.message):
+            self.assertNotIn(old, text)
+            self.assertNotIn(new, text)
+
     def test_multi_company_isolation(self):
         company_b = self.setup_other_company(name="Company B")["company"]
         endpoint_b = self.env["invoice_bridge.webhook.endpoint"].create({
