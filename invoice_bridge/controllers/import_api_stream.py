@@ -32,11 +32,13 @@ class ImportApiStream(ImportApiBase):
     def invoice_stream(self, **kwargs):
         env = request.env(user=SUPERUSER_ID)
         started = time.perf_counter()
+        caller = None
         try:
             caller = self._authenticate(env)
             self._check_rate(env, caller)
+            self._check_may_read(env, caller)
         except Refusal as refusal:
-            return self._refuse(env, None, refusal, started)
+            return self._refuse(env, caller, refusal, started)
         last_id = request.httprequest.headers.get("Last-Event-ID") or kwargs.get("last_event_id")
         try:
             last_id = int(last_id) if last_id not in (None, "") else None
@@ -56,6 +58,15 @@ class ImportApiStream(ImportApiBase):
             "Cache-Control": "no-cache",
             "X-Accel-Buffering": "no",
         })
+
+
+    def _check_may_read(self, env, caller):
+        """The same rule as import and PATCH: only who may read the company's invoices hears about them."""
+        user_env = env(user=caller.uid, context={"allowed_company_ids": [caller.company.id]}, su=False)
+        if not (user_env["account.move"].has_access("read")
+                and user_env["invoice_bridge.api.event"].has_access("read")):
+            raise Refusal(403, msg.json_error_body(msg.MSG_FORBIDDEN),
+                          hint="Give the calling user Billing rights in the company.")
 
 
 class EventStream:
