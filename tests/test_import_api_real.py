@@ -359,6 +359,19 @@ def emit(env_factory, event, move_id):
         return env["invoice_bridge.api.event"]._emit(event, env["account.move"].browse(move_id)).id
 
 
+def seq_of(env_factory, event_id, timeout=10):
+    """The id the stream sends for a stored event: its ``seq``, given once it is committed (by the hub)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with env_factory() as env:
+            env.cr.execute("SELECT seq FROM invoice_bridge_api_event WHERE id = %s", [event_id])
+            seq = env.cr.fetchone()[0]
+        if seq:
+            return seq
+        time.sleep(0.05)
+    raise AssertionError(f"event {event_id} was not sequenced within {timeout} s")
+
+
 def test_stream_refusals_are_json(server, api):
     response = requests.get(server + SSE, timeout=10)
     assert (response.status_code, response.headers["Content-Type"]) == (401, "application/json")
@@ -403,26 +416,29 @@ def test_stream_receives_events_committed_by_other_transactions(server, api, env
             env["invoice_bridge.api.event"]._emit("invoice_updated", env["account.move"].browse(move_id))
         third = emit(env_factory, "invoice_updated", move_id)
         third_id, event, data = stream.next_event()
-        assert (third_id, event, data["invoice_no"]) == (third, "invoice_updated", payload["invoice_no"])
+        assert (third_id, event, data["invoice_no"]) == (seq_of(env_factory, third), "invoice_updated",
+                                                          payload["invoice_no"])
 
 
 def test_stream_resumes_after_last_event_id(server, api, env_factory, invoice):
     with EventStream(server, api.key) as stream:
         stream.connected()
         ids = [emit(env_factory, "invoice_updated", invoice["id"]) for _ in range(3)]
-        assert [stream.next_event()[0] for _ in ids] == ids
+        received = [stream.next_event()[0] for _ in ids]
+        ids = [seq_of(env_factory, event_id) for event_id in ids]
+        assert received == ids
     with EventStream(server, api.key, last_event_id=ids[0]) as stream:
         assert stream.connected() == f"connected, last event {ids[0]}"
         assert [stream.next_event()[:2] for _ in ids[1:]] == [(i, "invoice_updated") for i in ids[1:]]
         later = emit(env_factory, "invoice_updated", invoice["id"])
-        assert stream.next_event()[0] == later
+        assert stream.next_event()[0] == (later := seq_of(env_factory, later))
     with EventStream(server, api.key, params={"last_event_id": ids[1]}) as stream:  # clients without headers
         stream.connected()
         assert stream.next_event()[0] == ids[2]
     with EventStream(server, api.key) as stream:  # a new client gets what happens from now on only
         assert stream.connected() == f"connected, last event {later}"
         newest = emit(env_factory, "invoice_updated", invoice["id"])
-        assert stream.next_event()[0] == newest
+        assert stream.next_event()[0] == seq_of(env_factory, newest)
 
 
 def test_stream_isolates_companies_and_keeps_alive(server, api, env_factory, invoice):
@@ -431,7 +447,7 @@ def test_stream_isolates_companies_and_keeps_alive(server, api, env_factory, inv
         stream_b.connected()
         started = time.monotonic()
         event_a = emit(env_factory, "invoice_updated", invoice["id"])
-        assert stream_a.next_event()[0] == event_a
+        assert stream_a.next_event()[0] == seq_of(env_factory, event_a)
         # company B's stream sees nothing of A: only its keep-alive comment, every 15 s
         block = stream_b.next_block(25)
         assert block == {"comment": ["keep-alive"]}, block
@@ -441,9 +457,9 @@ def test_stream_isolates_companies_and_keeps_alive(server, api, env_factory, inv
                 "event": "invoice_created", "company_id": api.company_b_id, "payload": json.dumps({"id": 0})})
             env.cr.execute("SELECT pg_notify(%s, %s)", (NOTIFY_CHANNEL, str(event_b.id)))
             event_b = event_b.id
-        assert stream_b.next_event()[:2] == (event_b, "invoice_created")
+        assert stream_b.next_event()[:2] == (seq_of(env_factory, event_b), "invoice_created")
         event_a2 = emit(env_factory, "invoice_updated", invoice["id"])
-        assert stream_a.next_event()[0] == event_a2  # A never received B's event in between
+        assert stream_a.next_event()[0] == seq_of(env_factory, event_a2)  # A never received B's event between
 
 
 # ------------------------------------------------------------------------------------------ HTTP refusals

@@ -44,3 +44,9 @@ def read_body(httprequest, limit):
 def pg_connection(cr):
     """The psycopg2 connection under a cursor: a long-lived stream waits on its socket for NOTIFY."""
     return cr._cnx
+
+
+def client_socket(httprequest):
+    """The client's TCP socket, which Odoo's servers put in the WSGI environ for its websockets (None if absent)."""
+    environ = getattr(httprequest, "_HTTPRequest__environ", None) or werkzeug_request(httprequest).environ
+    return environ.get("socket")

@@ -15,6 +15,9 @@ import time
 from odoo import SUPERUSER_ID, http, sql_db
 from odoo.exceptions import AccessError, UserError
 from odoo.http import request
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+
+from odoo.addons.base.models.res_users import INDEX_SIZE as BEARER_INDEX_SIZE
 
 from ..lib import import_api_messages as msg
 from ..lib.import_api_fields import DEFAULT_MAX_BODY_BYTES
@@ -39,10 +42,12 @@ class Refusal(Exception):
 
 
 class Caller:
-    """Who is calling: the user acting, their company, the integration key (if any) and a label for the log."""
+    """Who is calling: the user acting, their company, the integration key (if any) and a label for the log;
+    for an Odoo API key (Bearer), the index Odoo stores it under (its first characters, never the key)."""
 
-    def __init__(self, uid, company, key=None, label=""):
+    def __init__(self, uid, company, key=None, label="", bearer_index=None):
         self.uid, self.company, self.key, self.label = uid, company, key, label
+        self.bearer_index = bearer_index
 
 
 def _conflict(exc):
@@ -106,15 +111,21 @@ class ImportApiBase(http.Controller):
         started = time.perf_counter()
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                return self._serve_once(handler, started, count_rate=attempt == 1)
-            except ImportRetry as exc:
+                response = self._serve_once(handler, started, count_rate=attempt == 1)
+                if response.status_code < 400:
+                    # what the commit runs first (pre-commit hooks, the last flush) runs here, where a concurrency
+                    # failure is retried and answered as JSON, instead of Odoo's HTML error page
+                    request.env.cr.precommit.run()
+                    request.env.cr.flush()
+                return response
+            except (ImportRetry, *PG_CONCURRENCY_EXCEPTIONS_TO_RETRY) as exc:
                 # as odoo.service.model.retrying does for serialization failures: a new transaction (a new
                 # snapshot, which sees the other request's records), after a short random pause
                 env = request.env
                 env.cr.rollback()
                 env.reset()
                 env.registry.reset_changes()
-                _logger.info("invoice_bridge: concurrent import created a %s; attempt %s of %s", exc, attempt,
+                _logger.info("invoice_bridge: concurrent import (%s); attempt %s of %s", type(exc).__name__, attempt,
                              MAX_ATTEMPTS)
                 time.sleep(random.uniform(0, 0.05 * 2 ** attempt))
         body = msg.json_error_body("Busy with concurrent imports of the same records: retry the request.")
@@ -133,7 +144,7 @@ class ImportApiBase(http.Controller):
             user_env = env(user=caller.uid, context={"allowed_company_ids": [caller.company.id]}, su=False)
             with env.cr.savepoint():
                 status, payload, move = handler(user_env, caller, body)
-        except ImportRetry:
+        except (ImportRetry, *PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
             raise
         except Exception as exc:
             refusal = refusal_of(exc)
@@ -161,7 +172,8 @@ class ImportApiBase(http.Controller):
             if not user or user.share:
                 raise Refusal(401, msg.json_error_body(msg.MSG_INVALID_API_KEY),
                               hint="The Bearer token must be an Odoo API key of an internal user.")
-            return Caller(user.id, user.company_id, None, f"user {user.login}")
+            return Caller(user.id, user.company_id, None, f"user {user.login}",
+                          bearer_index=match.group(1)[:BEARER_INDEX_SIZE])
         raise Refusal(401, msg.json_error_body(msg.MSG_NO_CREDENTIALS),
                       hint="Send the X-API-KEY header or Authorization: Bearer <Odoo API key>.")
 
