@@ -113,19 +113,19 @@ class Feed(threading.Thread):
             listen_cr.commit()  # pylint: disable=invalid-commit  # LISTEN takes effect on commit (own cursor)
             connection = pg_connection(listen_cr)
             selector.register(connection, selectors.EVENT_READ)
-            self.read()
+            self.read_new()
             self.ready.set()
             next_check = time.monotonic() + REVOCATION_CHECK_SECONDS
             while not stop_event.is_set():
                 if selector.select(timeout=REVOCATION_CHECK_SECONDS):
                     connection.poll()
                     connection.notifies.clear()
-                    self.read()
+                    self.read_new()
                 if time.monotonic() >= next_check:
                     self.check_revocations()
                     next_check = time.monotonic() + REVOCATION_CHECK_SECONDS
 
-    def read(self):
+    def read_new(self):
         """Sequence what was committed, then read every event after the last one read, once for all streams."""
         with acquire_cursor(self.dbname) as cr:
             events = api.Environment(cr, SUPERUSER_ID, {})["invoice_bridge.api.event"]
