@@ -26,6 +26,8 @@ from standalone import load_fakes, load_lib  # noqa: E402 - tools/ is on sys.pat
 load_lib()  # invoice_bridge/lib as ib_lib
 load_fakes()  # invoice_bridge/tests/fakes as ib_fakes
 ADDON_TESTS = REPO / "invoice_bridge" / "tests"
+# the import API's real-server fixtures (api, server) for every module that needs them
+pytest_plugins = ["tests.import_api_support"]
 DATA = ADDON_TESTS / "data"
 FAKES_CLI = REPO / "tools" / "fakes.py"
 

@@ -26,8 +26,11 @@ from .core_http import BodyTooLarge, read_body
 
 _logger = logging.getLogger(__name__)
 
-#: attempts of one request when concurrent imports create the records it needs (see ImportRetry)
-MAX_ATTEMPTS = 5
+#: attempts of one request when concurrent imports create or change the records it needs (ImportRetry, or a
+#: serialization failure): each round lets at least one of the concurrent requests through
+MAX_ATTEMPTS = 10
+#: the longest random pause between two attempts (seconds)
+MAX_PAUSE = 2.0
 BEARER_RE = re.compile(r"^bearer\s+(\S+)\s*$", re.IGNORECASE)
 
 
@@ -127,7 +130,7 @@ class ImportApiBase(http.Controller):
                 env.registry.reset_changes()
                 _logger.info("invoice_bridge: concurrent import (%s); attempt %s of %s", type(exc).__name__, attempt,
                              MAX_ATTEMPTS)
-                time.sleep(random.uniform(0, 0.05 * 2 ** attempt))
+                time.sleep(random.uniform(0, min(MAX_PAUSE, 0.05 * 2 ** attempt)))
         body = msg.json_error_body("Busy with concurrent imports of the same records: retry the request.")
         self._log(request.env(user=SUPERUSER_ID), getattr(request, "_ib_caller", None), 503, started,
                   message="too many concurrent attempts", hint="Retry the request.", detached=True)
