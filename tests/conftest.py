@@ -1,11 +1,16 @@
 """Fixtures for the top-level suite: plain-Python units, and tests on real PostgreSQL connections / a real server.
 
-`make test` exports PGHOST/PGPORT/PGUSER (the throwaway cluster), IB_ODOO_SRC (the Odoo tree) and
-IB_TEST_DB_TEMPLATE (the database Odoo's runner just installed the addon into). Tests that need them fail loudly
-when they are missing — they are never skipped.
+`make test` exports PGHOST/PGPORT/PGUSER (the throwaway cluster), IB_ODOO_SRC / IB_ODOO_VERSION /
+IB_ODOO_ADDONS_PATH (the Odoo tree of this run, its version, its own addons directories), IB_PYTHON (that version's
+virtualenv), IB_ODOO_TREES (every tree of the run, JSON) and IB_TEST_DB_TEMPLATE (a database where the addon is
+installed: the one Odoo's runner just ran the tests in). Tests that need them fail loudly when they are missing —
+they are never skipped.
 """
 import contextlib
+import importlib.util
+import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -19,19 +24,58 @@ import requests
 REPO = Path(__file__).resolve().parent.parent
 
 
+def load_plain_package(alias, directory):
+    """Import the package in ``directory`` under the top-level name ``alias`` and return it.
+
+    For plain-Python code that lives inside the addon and must need neither Odoo nor the ORM (its
+    ``__init__.py`` and modules import each other relatively): ``invoice_bridge/lib`` is ``ib_lib``; e.g.
+    ``load_plain_package("ib_fakes", REPO / "invoice_bridge" / "tests" / "fakes")`` for fakes shipped in the addon.
+    Loaded once: a second call returns the module already imported under that alias."""
+    if alias in sys.modules:
+        return sys.modules[alias]
+    directory = Path(directory)
+    spec = importlib.util.spec_from_file_location(alias, directory / "__init__.py",
+                                                  submodule_search_locations=[str(directory)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[alias] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[alias]
+        raise
+    return module
+
+
 def _load_plain_lib():
     """Import ``invoice_bridge/lib`` as the standalone package ``ib_lib``: it must need neither Odoo nor the ORM."""
-    import importlib.util
-
-    lib_dir = REPO / "invoice_bridge" / "lib"
-    spec = importlib.util.spec_from_file_location("ib_lib", lib_dir / "__init__.py",
-                                                  submodule_search_locations=[str(lib_dir)])
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["ib_lib"] = module
-    spec.loader.exec_module(module)
+    return load_plain_package("ib_lib", REPO / "invoice_bridge" / "lib")
 
 
 _load_plain_lib()
+
+
+def odoo_addons_dirs(odoo_src):
+    """The Odoo tree's own addons directories: ``addons/`` when the tree has one (18.0 checkouts), ``odoo/addons``."""
+    odoo_src = Path(odoo_src)
+    return [str(d) for d in (odoo_src / "addons", odoo_src / "odoo" / "addons") if d.is_dir()]
+
+
+def odoo_addons_path(odoo_src, *extra):
+    """``--addons-path`` for ``odoo_src``, followed by ``extra`` directories (e.g. REPO for this addon)."""
+    return ",".join([*odoo_addons_dirs(odoo_src), *(str(e) for e in extra)])
+
+
+def odoo_version(odoo_src=None):
+    """The major version of ``odoo_src`` (default: this run's tree), read from its ``odoo/release.py``."""
+    src = Path(odoo_src or _require_env("IB_ODOO_SRC"))
+    text = (src / "odoo" / "release.py").read_text(encoding="utf-8")
+    return int(re.search(r"^version_info\s*=\s*\(\s*(\d+)", text, re.M).group(1))
+
+
+def odoo_trees():
+    """Every Odoo tree ``make test`` prepared: {major version: {"src", "python", "addons_path", ...}}."""
+    trees = json.loads(os.environ.get("IB_ODOO_TREES") or "{}")
+    return {int(v): info for v, info in trees.items()}
 
 
 def _require_env(name):
@@ -60,7 +104,11 @@ def odoo(odoo_src):
     """The ``odoo`` package, configured for the throwaway cluster and this repository's addon."""
     import odoo as odoo_pkg  # noqa: PLC0415 - imported once Odoo's path is known
 
-    addons = ",".join([str(odoo_src / "addons"), str(odoo_src / "odoo" / "addons"), str(REPO)])
+    if importlib.util.find_spec("odoo.init"):  # 19.0: ``odoo`` is a namespace package, initialised by odoo.init
+        importlib.import_module("odoo.init")
+    for name in ("odoo.api", "odoo.modules.module", "odoo.modules.registry", "odoo.sql_db", "odoo.tools"):
+        importlib.import_module(name)
+    addons = odoo_addons_path(odoo_src, REPO)
     odoo_pkg.tools.config.parse_config([
         "--addons-path", addons, "--db_host", os.environ["PGHOST"], "--db_port", os.environ.get("PGPORT", "5432"),
         "--db_user", os.environ.get("PGUSER", "odoo"), "--log-level", "warn",
@@ -121,7 +169,7 @@ def free_port():
 def odoo_server(odoo_src, dbname):
     """A real Odoo server (threaded, one cron thread) on a free loopback port, serving ``dbname``."""
     port = free_port()
-    addons = ",".join([str(odoo_src / "addons"), str(odoo_src / "odoo" / "addons"), str(REPO)])
+    addons = odoo_addons_path(odoo_src, REPO)
     log = open(REPO / ".run" / f"odoo-server-{port}.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [os.environ.get("IB_PYTHON", sys.executable), str(odoo_src / "odoo-bin"), "--addons-path", addons,
