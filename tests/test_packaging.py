@@ -5,9 +5,9 @@ index); pip installs the wheel, with its dependencies, into a throwaway virtuale
 a distribution (a PEP 660 editable install of the Odoo tree, in setuptools' "compat" mode, which writes nothing
 into that tree). Odoo must then find the addon in ``site-packages/odoo/addons/invoice_bridge`` — the repository is
 on no path — install it on a fresh database, and pass the addon's own tests from there: from a neutral working
-directory, with nothing of the repository on any path (``IB_ODOO_TESTS_FROM=repo`` puts the repository on
-PYTHONPATH for that run only, like ``make test``'s Odoo run in that mode, while the addon's tests still import the
-repository's ``tests`` package).
+directory, with nothing of the repository on any path. (``IB_ODOO_TESTS_FROM=repo``, for as long as the addon's
+tests still use the repository's ``tests/``, lets that run reach it: on PYTHONPATH for its imports, and linked as
+``site-packages/odoo/addons/tests`` for the files they read relative to the addon.)
 
 The throwaway virtualenv reuses the project virtualenv's packages of the same Odoo version (Odoo's requirements,
 ``requests``, ``standardwebhooks``) through a ``.pth`` file, so nothing is downloaded. The tests run per Odoo version
@@ -234,8 +234,15 @@ def test_installed_wheel_is_found_by_odoo_and_installs_on_a_fresh_database(insta
 def test_addon_tests_pass_from_the_installed_wheel(installed_wheel, odoo_dist, fresh_db, tmp_path):
     """Odoo's test runner on the installed addon's own tests, like OCA's CI runs them."""
     ibctl = load_plain_package("ibctl", REPO / "tools" / "ibctl")  # the log reader `make test` uses
-    python, _site = installed_wheel
+    python, site = installed_wheel
     with_repo = os.environ.get("IB_ODOO_TESTS_FROM", "copy") == "repo"
+    if with_repo:
+        # meanwhile the addon's tests reach into the repository: they import `tests.*` (PYTHONPATH, see _env) and
+        # read files at `<addon>/../tests/` (Path(__file__).parents[2]), here <site>/odoo/addons/tests (no manifest:
+        # not an Odoo module)
+        link = Path(site) / "odoo" / "addons" / "tests"
+        if not link.exists():
+            link.symlink_to(REPO / "tests", target_is_directory=True)
     no_demo = ["--without-demo=all"] if odoo_dist.version < 19 else []  # noqa: PLR2004 - 19.0 installs none by default
     result = _run([python.parent / "odoo", "-d", fresh_db, "-i", ADDON, "--test-enable", "--test-tags", f"/{ADDON}",
                    "--addons-path", odoo_addons_path(odoo_dist.src), "--stop-after-init", *no_demo,

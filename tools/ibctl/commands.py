@@ -64,12 +64,22 @@ def child_env(pg, tree, py, trees=None, pys=None):
     return env
 
 
+def not_installed(tree, pg, db):
+    """Why ``db`` has no installed addon, or None. Odoo exits 0 when it ignores a module it cannot install."""
+    state = pg.module_state(db, ADDON)
+    if state == "installed":
+        return None
+    return (f"{ADDON} is not installed in {db} on Odoo {tree.label} (state: {state or 'none'}; Odoo logs why above, "
+            f"e.g. 'incompatible version' while the manifest's version is not a {tree.label} one)")
+
+
 def install_fresh(tree, py, pg, db, env, addons=(REPO,)):
-    """A new database ``db`` with the addon installed (no demo data, no tests); the exit status."""
+    """A new database ``db`` with the addon installed (no demo data, no tests); None, or what went wrong."""
     pg.drop_db(db)
-    return run(tree.cmd(py, pg, db, "-i", ADDON, "--stop-after-init", *tree.no_demo_args(), "--max-cron-threads=0",
-                        "--http-port", str(free_port()), "--log-level=warn", addons=addons),
-               env=env, check=False).returncode
+    rc = run(tree.cmd(py, pg, db, "-i", ADDON, "--stop-after-init", *tree.no_demo_args(), "--max-cron-threads=0",
+                      "--http-port", str(free_port()), "--log-level=warn", addons=addons),
+             env=env, check=False).returncode
+    return f"installing {ADDON} exited with {rc}" if rc else not_installed(tree, pg, db)
 
 
 # ----------------------------------------------------------------------------------------------- setup
@@ -108,6 +118,9 @@ def odoo_tier(args, version, trees, pys, pg, logs, source):
                        str(free_port()), "--max-cron-threads=0", addons=addons)
         rc, text = tee(cmd, env, logs / f"odoo{version}-tests.log", cwd=cwd)
         results.parse_odoo(text, rc, tier, ADDON)
+        missing = not_installed(tree, pg, db)
+        if missing:
+            tier.problems.append(missing)
     tier.seconds = timer.seconds
     if source == "copy" and "No module named 'tests'" in text:
         tier.notes.append(
@@ -129,8 +142,9 @@ def pytest_tier(args, version, trees, pys, pg, logs):
         if pg.module_state(db, ADDON) != "installed":
             db = f"ib_pytest_template_{version}"
             say(f"no database with {ADDON} installed from an Odoo {version} test run: installing it on {db}")
-            if install_fresh(tree, py, pg, db, env):
-                tier.problems.append(f"{ADDON} does not install on Odoo {tree.label}: pytest not run")
+            failure = install_fresh(tree, py, pg, db, env)
+            if failure:
+                tier.problems.append(f"{failure}: pytest not run")
                 return tier
         env["IB_TEST_DB_TEMPLATE"] = db  # reused as a template by the tests' fixtures
         # extra arguments naming test files replace the default tests/ directory
@@ -168,8 +182,10 @@ def cmd_test(args):
         die(f"IB_ODOO_TESTS_FROM={source}: use one of {', '.join(ODOO_TESTS_FROM)}")
     versions = test_versions()
     py_versions = [] if args.odoo_only else pytest_versions(versions)
+    packaging = os.environ.get("IB_PACKAGING_VERSIONS")  # tests/test_packaging.py's versions, when not the tier's
+    extra = parse_versions(packaging, "IB_PACKAGING_VERSIONS") if packaging and py_versions else []
     with Timer() as setup_timer:
-        trees, pys = prepare([*versions, *py_versions])
+        trees, pys = prepare([*versions, *py_versions, *extra])
     timings = [("setup (trees, Debian packages, virtualenvs)", setup_timer.seconds)]
     pg = Postgres(os.environ.get("IB_PG_NAME", "test")).start()
     logs = RUN_DIR / "logs"
@@ -204,7 +220,8 @@ def cmd_demo(args):
                 break
             time.sleep(0.1)
         fake_info = json.loads((RUN_DIR / "fakes.json").read_text())
-        exists = pg.db_exists(db)
+        # a database where an earlier attempt did not install the addon starts afresh, like --reset
+        exists = pg.db_exists(db) and pg.module_state(db, ADDON) == "installed"
         if not exists or args.reset:
             pg.drop_db(db)
         # install on a new database (with Odoo's demo data), upgrade an existing one (the code may have changed)
@@ -212,9 +229,10 @@ def cmd_demo(args):
         rc = run(tree.cmd(py, pg, db, "-u" if upgrade else "-i", ADDON, *([] if upgrade else tree.demo_args()),
                           "--stop-after-init", "--max-cron-threads=0", "--http-port", str(free_port()),
                           addons=[REPO]), env=env, check=False).returncode
-        if rc:
-            die(f"{'upgrading' if upgrade else 'installing'} {ADDON} on Odoo {tree.label} failed (exit {rc}): see "
-                "the log above")
+        failure = (f"{'upgrading' if upgrade else 'installing'} {ADDON} exited with {rc}" if rc
+                   else not_installed(tree, pg, db))
+        if failure:
+            die(f"demo on Odoo {tree.label}: {failure}")
         setup = subprocess.run(tree.cmd(py, pg, db, "--no-http", "--log-level=warn", command="shell", addons=[REPO]),
                                input=(REPO / "tools" / "demo_setup.py").read_text(), text=True, env=dict(
                                    env, IB_FAKES=json.dumps(fake_info),
@@ -258,8 +276,9 @@ def fresh_cluster_db(cluster, db):
     pg = Postgres(cluster).start()
     env = child_env(pg, tree, py)
     try:
-        if install_fresh(tree, py, pg, db, env):
-            die(f"{ADDON} does not install on Odoo {tree.label} (see the log above)")
+        failure = install_fresh(tree, py, pg, db, env)
+        if failure:
+            die(failure)
         yield tree, py, pg, env
     finally:
         pg.stop(quiet=True)

@@ -16,6 +16,9 @@ Two setuptools constraints, each where it belongs:
   80.9 to 81 warn on every import of ``pkg_resources`` (a UserWarning, printed by each gevent worker); 82 and later
   have no ``pkg_resources`` at all (``ModuleNotFoundError``). Hence ``setuptools>=75.8.2,<80.9``, checked after
   every build by patching gevent in the new virtualenv.
+
+Odoo 19.0's ``setup.py`` requires ``lxml_html_clean`` on every Python while its ``requirements.txt`` installs it only
+from 3.12: it is added to the 19 virtualenv, or pip cannot install an addon wheel where Odoo 19 is a distribution.
 """
 import hashlib
 import os
@@ -32,7 +35,11 @@ DEBIAN_PACKAGES_BY_VERSION = {19: ["libmagic1"]}  # python-magic, in Odoo 19's r
 SKIPPED_REQUIREMENTS = {"python-ldap"}
 BUILD_CONSTRAINTS = {"cbor2": "setuptools<70"}  # requirement name -> constraint for building it only
 RUNTIME_CONSTRAINTS = "setuptools>=75.8.2,<80.9\n"  # see the module docstring
-RECIPE = "3"  # bump when the way a virtualenv is built changes: every virtualenv is then rebuilt
+# Odoo's setup.py requires what its requirements.txt leaves out on this Python: pip checks an installed distribution's
+# requirements, so installing an addon wheel where Odoo is a distribution (tests/test_packaging.py) needs them
+# 19.0: install_requires has lxml_html_clean on every Python, requirements.txt only from 3.12 (lxml 5.2 split it off)
+EXTRA_REQUIREMENTS = {19: ["lxml_html_clean"]}
+RECIPE = "4"  # bump when the way a virtualenv is built changes: every virtualenv is then rebuilt
 GEVENT_CHECK = "import gevent.monkey; gevent.monkey.patch_all(); import gevent.events; print('gevent ok')"
 
 _NAME_RE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
@@ -144,7 +151,7 @@ def ensure_venv(tree):
         say(f"building {', '.join(_NAME_RE.match(line).group(1) for line in lines)} with {constraint}")
         run([*pip, "-r", reqs], env=dict(env, PIP_CONSTRAINT=str(build_c)))
     odoo_reqs = CACHE / f"odoo{tree.version}-requirements.txt"
-    odoo_reqs.write_text("\n".join(plain) + "\n")
+    odoo_reqs.write_text("\n".join([*plain, *EXTRA_REQUIREMENTS.get(tree.version, [])]) + "\n")
     run([*pip, "-c", runtime, "-r", odoo_reqs], env=env)
     run([*pip, "-c", runtime, "-r", REPO / "requirements.txt", "-r", REPO / "requirements-test.txt"], env=env)
     ok, output = gevent_works(py)
