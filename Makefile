@@ -2,7 +2,8 @@
 #
 # The Odoo version: ODOO_VERSION=18|19 (trees /opt/odoo, /opt/odoo19; ODOO18_SRC / ODOO19_SRC move them) or
 # ODOO_SRC=<tree> (its version is read from odoo/release.py); default 18. `make test` runs Odoo's test runner on each
-# version of IB_TEST_VERSIONS (e.g. IB_TEST_VERSIONS=18,19) and pytest on IB_PYTEST_VERSIONS; both default to 18.
+# version of IB_TEST_VERSIONS (e.g. IB_TEST_VERSIONS=18,19) and pytest on IB_PYTEST_VERSIONS (their defaults:
+# DEFAULT_TEST_VERSIONS / DEFAULT_PYTEST_VERSIONS in tools/ibctl/commands.py).
 # Variables given on the command line (`make demo ODOO_VERSION=19`) reach tools/ibctl through the environment.
 PYTHON ?= python3
 IBCTL := $(PYTHON) tools/ibctl
