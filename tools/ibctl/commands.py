@@ -69,8 +69,8 @@ def not_installed(tree, pg, db):
     state = pg.module_state(db, ADDON)
     if state == "installed":
         return None
-    return (f"{ADDON} is not installed in {db} on Odoo {tree.label} (state: {state or 'none'}; Odoo logs why above, "
-            f"e.g. 'incompatible version' while the manifest's version is not a {tree.label} one)")
+    return (f"{ADDON} is not installed in {db} on Odoo {tree.label} (state: {state or 'none'}); Odoo's log above says "
+            f"why, e.g. 'incompatible version': the manifest's version is not a {tree.label} one")
 
 
 def install_fresh(tree, py, pg, db, env, addons=(REPO,)):
@@ -119,7 +119,7 @@ def odoo_tier(args, version, trees, pys, pg, logs, source):
         rc, text = tee(cmd, env, logs / f"odoo{version}-tests.log", cwd=cwd)
         results.parse_odoo(text, rc, tier, ADDON)
         missing = not_installed(tree, pg, db)
-        if missing:
+        if missing and not tier.failures:  # else the failures above are why
             tier.problems.append(missing)
     tier.seconds = timer.seconds
     if source == "copy" and "No module named 'tests'" in text:

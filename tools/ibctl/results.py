@@ -81,7 +81,8 @@ def parse_odoo(text, rc, tier, addon):
             tier.problems.append(f"{logger}: {message}" + (f" — {exc}" if exc else ""))
     results = ODOO_RESULT_RE.findall(text)
     if not results:
-        tier.problems.append("Odoo's test runner printed no result line (did the module install?)")
+        if not tier.problems:  # after a crash (CRITICAL, above) there is none: that crash is the failure
+            tier.problems.append("Odoo's test runner printed no result line (did the module install?)")
     else:
         failed, errors, total = (int(x) for x in results[-1])
         tier.total = total
