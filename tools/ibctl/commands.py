@@ -132,26 +132,28 @@ def odoo_tier(args, version, trees, pys, pg, logs, source):
     return tier
 
 
-def pytest_tier(args, version, trees, pys, pg, logs):
-    """pytest tests/ with this version's Odoo, on copies of the database the Odoo run installed."""
+def pytest_tier(args, version, trees, pys, pg, logs, odoo_ran):
+    """pytest tests/ with this version's Odoo, on copies of the database this run's Odoo test run installed (else of
+    a fresh install)."""
     tree, py = trees[version], pys[version]
     tier = results.Tier(f"pytest {version}")
     env = child_env(pg, tree, py, trees, pys)
     with Timer() as timer:
         db = test_db(version)
-        if pg.module_state(db, ADDON) != "installed":
+        if not odoo_ran or pg.module_state(db, ADDON) != "installed":
             db = f"ib_pytest_template_{version}"
-            say(f"no database with {ADDON} installed from an Odoo {version} test run: installing it on {db}")
+            say(f"no database with {ADDON} installed by an Odoo {version} test run of this run: installing it on {db}")
             failure = install_fresh(tree, py, pg, db, env)
             if failure:
                 tier.problems.append(f"{failure}: pytest not run")
-                return tier
-        env["IB_TEST_DB_TEMPLATE"] = db  # reused as a template by the tests' fixtures
-        # extra arguments naming test files replace the default tests/ directory
-        targets = [] if any(a.endswith(".py") or "::" in a for a in args.pytest_args) else [REPO / "tests"]
-        rc, text = tee([py, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rfEs", *targets, *args.pytest_args],
-                       env, logs / f"pytest{version}.log", cwd=REPO)
-        results.parse_pytest(text, rc, tier)
+                db = None
+        if db:
+            env["IB_TEST_DB_TEMPLATE"] = db  # reused as a template by the tests' fixtures
+            # extra arguments naming test files replace the default tests/ directory
+            targets = [] if any(a.endswith(".py") or "::" in a for a in args.pytest_args) else [REPO / "tests"]
+            rc, text = tee([py, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rfEs", *targets,
+                            *args.pytest_args], env, logs / f"pytest{version}.log", cwd=REPO)
+            results.parse_pytest(text, rc, tier)
     tier.seconds = timer.seconds
     return tier
 
@@ -195,7 +197,7 @@ def cmd_test(args):
         for version in versions:
             tiers.append(odoo_tier(args, version, trees, pys, pg, logs, source))
         for version in py_versions:
-            tiers.append(pytest_tier(args, version, trees, pys, pg, logs))
+            tiers.append(pytest_tier(args, version, trees, pys, pg, logs, version in versions))
     finally:
         if not args.keep:
             pg.stop(quiet=True)

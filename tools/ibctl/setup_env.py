@@ -148,7 +148,8 @@ def ensure_venv(tree):
         build_c.write_text(constraint + "\n")
         reqs = CACHE / f"odoo{tree.version}-requirements-built-with-{i}.txt"
         reqs.write_text("\n".join(lines) + "\n")
-        say(f"building {', '.join(_NAME_RE.match(line).group(1) for line in lines)} with {constraint}")
+        names = dict.fromkeys(_NAME_RE.match(line).group(1) for line in lines)  # one line per Python: once each
+        say(f"building {', '.join(names)} with {constraint} (when the line's marker applies)")
         run([*pip, "-r", reqs], env=dict(env, PIP_CONSTRAINT=str(build_c)))
     odoo_reqs = CACHE / f"odoo{tree.version}-requirements.txt"
     odoo_reqs.write_text("\n".join([*plain, *EXTRA_REQUIREMENTS.get(tree.version, [])]) + "\n")
