@@ -119,8 +119,8 @@ def odoo_tier(args, version, trees, pys, pg, logs, source):
         rc, text = tee(cmd, env, logs / f"odoo{version}-tests.log", cwd=cwd)
         results.parse_odoo(text, rc, tier, ADDON)
         missing = not_installed(tree, pg, db)
-        if missing and not tier.failures:  # else the failures above are why
-            tier.problems.append(missing)
+        if missing and results.symptoms_only(tier):  # else a crash or failures above say why
+            tier.problems = [missing]
     tier.seconds = timer.seconds
     if source == "copy" and "No module named 'tests'" in text:
         tier.notes.append(

@@ -1,9 +1,7 @@
 """The translation template: Odoo's own export of the addon's strings, without the export's timestamps."""
 import re
-import tempfile
-from pathlib import Path
 
-from .common import ADDON, PG_DB_USER, REPO, run
+from .common import ADDON, PG_DB_USER, REPO, RUN_DIR, run
 
 POT = REPO / ADDON / "i18n" / f"{ADDON}.pot"
 
@@ -19,7 +17,8 @@ def export_cmd(tree, py, pg, db, target, addons):
     if tree.version < 19:
         return tree.cmd(py, pg, db, "--i18n-export", str(target), "--modules", ADDON, "--stop-after-init",
                         "--log-level=warn", addons=addons)
-    conf = Path(tempfile.mkdtemp(prefix="ib-i18n-")) / "odoo.conf"
+    RUN_DIR.mkdir(parents=True, exist_ok=True)
+    conf = RUN_DIR / f"odoo{tree.version}-i18n-{db}.conf"
     conf.write_text(f"[options]\naddons_path = {tree.addons_path(*addons)}\ndb_host = {pg.socket_dir}\n"
                     f"db_port = {pg.port}\ndb_user = {PG_DB_USER}\nlog_level = warn\n")
     return [py, tree.odoo_bin, "i18n", "export", "-c", conf, "-d", db, "-o", str(target), ADDON]

@@ -19,6 +19,8 @@ ODOO_SKIP_RE = re.compile(r"^skipped (?P<test>.+?) : (?P<reason>.*)$")
 EXCEPTION_LINE_RE = re.compile(r"^(?:[\w.]+\.)?\w*(?:Error|Exception|Exit|NotFound)\b.*")
 PYTEST_RE = re.compile(r"^=*\s*(\d+ (?:passed|failed|errors?|skipped|deselected|xfailed|xpassed|warnings?)\b.*?)"
                        r" in [\d.]+s\b")
+NO_RESULT = "Odoo's test runner printed no result line (did the module install?)"
+ZERO_TESTS = "Odoo's test runner ran 0 tests"
 PYTEST_SKIP_RE = re.compile(r"^SKIPPED \[(?P<count>\d+)\] (?P<where>.+?): (?P<reason>.*)$")
 
 
@@ -82,17 +84,24 @@ def parse_odoo(text, rc, tier, addon):
     results = ODOO_RESULT_RE.findall(text)
     if not results:
         if not tier.problems:  # after a crash (CRITICAL, above) there is none: that crash is the failure
-            tier.problems.append("Odoo's test runner printed no result line (did the module install?)")
+            tier.problems.append(NO_RESULT)
     else:
         failed, errors, total = (int(x) for x in results[-1])
         tier.total = total
         tier.failed += failed + errors
         tier.passed += max(0, total - failed - errors - len(counted_skips))
         if total == 0:
-            tier.problems.append("Odoo's test runner ran 0 tests")
+            tier.problems.append(ZERO_TESTS)
     if rc != 0 and not tier.failures:
         tier.problems.append(f"Odoo exited with {rc}")
     return tier
+
+
+def symptoms_only(tier):
+    """True when the tier's only problems say that nothing ran (no result, 0 tests, an exit status): the reason,
+    when known, replaces them."""
+    return not tier.failed and not tier.skipped and all(
+        p in (NO_RESULT, ZERO_TESTS) or p.startswith("Odoo exited with") for p in tier.problems)
 
 
 def parse_pytest(text, rc, tier):
