@@ -1,13 +1,19 @@
-# invoice_bridge — developer commands. Everything goes through tools/ibctl.py (standard library only).
+# invoice_bridge — developer commands. Everything goes through tools/ibctl (a standard-library-only package).
+#
+# The Odoo version: ODOO_VERSION=18|19 (trees /opt/odoo, /opt/odoo19; ODOO18_SRC / ODOO19_SRC move them) or
+# ODOO_SRC=<tree> (its version is read from odoo/release.py); default 18. `make test` runs Odoo's test runner on each
+# version of IB_TEST_VERSIONS (e.g. IB_TEST_VERSIONS=18,19) and pytest on IB_PYTEST_VERSIONS (their defaults:
+# DEFAULT_TEST_VERSIONS / DEFAULT_PYTEST_VERSIONS in tools/ibctl/commands.py).
+# Variables given on the command line (`make demo ODOO_VERSION=19`) reach tools/ibctl through the environment.
 PYTHON ?= python3
-IBCTL := $(PYTHON) tools/ibctl.py
+IBCTL := $(PYTHON) tools/ibctl
 
 .PHONY: setup test demo bench lint pot screenshots
 
-setup:  ## virtualenv, Python and Debian dependencies, Odoo's requirements
+setup:  ## Debian packages; one virtualenv per Odoo version (~/.cache/invoice_bridge/venv-18, venv-19)
 	$(IBCTL) setup
 
-test: lint  ## lint, then Odoo's test runner on a fresh database, then pytest tests/; last line "N passed, N failed"
+test: lint  ## lint, then Odoo's test runner per version (standalone copy of the addon), then pytest tests/; last line "N passed, N failed"
 	$(IBCTL) test
 
 demo:   ## throwaway PostgreSQL + Odoo on http://127.0.0.1:8069 (admin/admin) + offline fakes; Ctrl-C stops all

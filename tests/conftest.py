@@ -1,11 +1,17 @@
 """Fixtures for the top-level suite: plain-Python units, and tests on real PostgreSQL connections / a real server.
 
-`make test` exports PGHOST/PGPORT/PGUSER (the throwaway cluster), IB_ODOO_SRC (the Odoo tree) and
-IB_TEST_DB_TEMPLATE (the database Odoo's runner just installed the addon into). Tests that need them fail loudly
-when they are missing — they are never skipped.
+`make test` exports PGHOST/PGPORT/PGUSER (the throwaway cluster), IB_ODOO_SRC / IB_ODOO_VERSION /
+IB_ODOO_ADDONS_PATH (the Odoo tree of this run, its version, its own addons directories), IB_PYTHON (that version's
+virtualenv), IB_ODOO_TREES (every tree of the run, JSON) and IB_TEST_DB_TEMPLATE (a database where the addon is
+installed: the one Odoo's runner just ran the tests in). Tests that need them fail loudly when they are missing —
+they are never skipped.
 """
 import contextlib
+import importlib
+import importlib.util
+import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -21,6 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 sys.path.insert(0, str(REPO / "tools"))
 from standalone import load_fakes, load_lib  # noqa: E402 - tools/ is on sys.path from here
+from standalone import load_package as load_plain_package  # noqa: E402,F401 - for the tests (e.g. tools/ibctl)
 
 # the addon's plain-Python packages, imported on their own: they must need neither Odoo nor the ORM
 load_lib()  # invoice_bridge/lib as ib_lib
@@ -30,6 +37,30 @@ ADDON_TESTS = REPO / "invoice_bridge" / "tests"
 pytest_plugins = ["tests.import_api_support"]
 DATA = ADDON_TESTS / "data"
 FAKES_CLI = REPO / "tools" / "fakes.py"
+
+
+def odoo_addons_dirs(odoo_src):
+    """The Odoo tree's own addons directories: ``addons/`` when the tree has one (18.0 checkouts), ``odoo/addons``."""
+    odoo_src = Path(odoo_src)
+    return [str(d) for d in (odoo_src / "addons", odoo_src / "odoo" / "addons") if d.is_dir()]
+
+
+def odoo_addons_path(odoo_src, *extra):
+    """``--addons-path`` for ``odoo_src``, followed by ``extra`` directories (e.g. REPO for this addon)."""
+    return ",".join([*odoo_addons_dirs(odoo_src), *(str(e) for e in extra)])
+
+
+def odoo_version(odoo_src=None):
+    """The major version of ``odoo_src`` (default: this run's tree), read from its ``odoo/release.py``."""
+    src = Path(odoo_src or _require_env("IB_ODOO_SRC"))
+    text = (src / "odoo" / "release.py").read_text(encoding="utf-8")
+    return int(re.search(r"^version_info\s*=\s*\(\s*(\d+)", text, re.M).group(1))
+
+
+def odoo_trees():
+    """Every Odoo tree ``make test`` prepared: {major version: {"src", "python", "addons_path", ...}}."""
+    trees = json.loads(os.environ.get("IB_ODOO_TREES") or "{}")
+    return {int(v): info for v, info in trees.items()}
 
 
 def _require_env(name):
@@ -58,7 +89,11 @@ def odoo(odoo_src):
     """The ``odoo`` package, configured for the throwaway cluster and this repository's addon."""
     import odoo as odoo_pkg  # noqa: PLC0415 - imported once Odoo's path is known
 
-    addons = ",".join([str(odoo_src / "addons"), str(odoo_src / "odoo" / "addons"), str(REPO)])
+    if importlib.util.find_spec("odoo.init"):  # 19.0: ``odoo`` is a namespace package, initialised by odoo.init
+        importlib.import_module("odoo.init")
+    for name in ("odoo.api", "odoo.modules.module", "odoo.modules.registry", "odoo.sql_db", "odoo.tools"):
+        importlib.import_module(name)
+    addons = odoo_addons_path(odoo_src, REPO)
     odoo_pkg.tools.config.parse_config([
         "--addons-path", addons, "--db_host", os.environ["PGHOST"], "--db_port", os.environ.get("PGPORT", "5432"),
         "--db_user", os.environ.get("PGUSER", "odoo"), "--log-level", "warn",
@@ -119,7 +154,7 @@ def free_port():
 def odoo_server(odoo_src, dbname):
     """A real Odoo server (threaded, one cron thread) on a free loopback port, serving ``dbname``."""
     port = free_port()
-    addons = ",".join([str(odoo_src / "addons"), str(odoo_src / "odoo" / "addons"), str(REPO)])
+    addons = odoo_addons_path(odoo_src, REPO)
     log = open(REPO / ".run" / f"odoo-server-{port}.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [os.environ.get("IB_PYTHON", sys.executable), str(odoo_src / "odoo-bin"), "--addons-path", addons,

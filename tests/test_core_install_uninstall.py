@@ -3,11 +3,11 @@ import os
 import subprocess
 import sys
 
-from tests.conftest import REPO
+from tests.conftest import REPO, odoo_addons_path
 
 
 def _odoo(odoo_src, dbname, *args, stdin=None):
-    addons = ",".join([str(odoo_src / "addons"), str(odoo_src / "odoo" / "addons"), str(REPO)])
+    addons = odoo_addons_path(odoo_src, REPO)
     return subprocess.run(
         [os.environ.get("IB_PYTHON", sys.executable), str(odoo_src / "odoo-bin"), *args, "--addons-path", addons,
          "-d", dbname, "--log-level", "warn", "--no-http"],

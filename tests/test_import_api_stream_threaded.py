@@ -1,10 +1,10 @@
 """The live event stream on the threaded server (``--workers=0``, the demo's shape), and its limits (#15)."""
 import concurrent.futures
 import json
-from datetime import datetime, timedelta
 import socket
 import time
 from collections import Counter
+from datetime import datetime, timedelta
 
 import requests
 

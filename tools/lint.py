@@ -2,8 +2,9 @@
 """``make lint``: ruff over the repository; pylint with pylint-odoo (OCA's mandatory checks, ``.pylintrc``) and OCA's
 XML/CSV/PO checks (oca-odoo-pre-commit-hooks, as OCA's pre-commit configuration runs them) over ``invoice_bridge/``.
 
-Standard library only, like ``ibctl.py``, whose virtualenv it reuses: the tools pinned in ``requirements-lint.txt`` are
-installed into it when missing or at another version. Every finding is printed as ``path:line:check:message``
+Standard library only, like ``tools/ibctl``, whose virtualenv it reuses (the one of the selected Odoo version: 18
+unless ODOO_VERSION / ODOO_SRC say otherwise): the tools pinned in ``requirements-lint.txt`` are installed into it when
+missing or at another version. Every finding is printed as ``path:line:check:message``
 (``--output FILE`` writes them to a file too), followed by counts per check and per file; the exit status is 1 when
 there is any finding or a tool failed, 0 otherwise. ``--fix`` lets ruff apply its safe fixes first.
 """
@@ -17,7 +18,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import ibctl  # noqa: E402 - the sibling module, importable once its directory is on sys.path
+import ibctl  # noqa: E402 - the sibling package, importable once its directory is on sys.path
 
 REPO = ibctl.REPO
 ADDON_DIR = REPO / ibctl.ADDON
@@ -45,10 +46,11 @@ def _pins():
 
 def ensure_tools():
     """The project virtualenv's python, with the lint tools of requirements-lint.txt at their pinned versions."""
-    py = ibctl.venv_python()
+    venv = ibctl.venv_dir(ibctl.selected_version())
+    py = venv / "bin" / "python"
     if not py.exists():  # `make setup` builds the whole virtualenv; the lint needs only its own tools
-        ibctl.VENV.parent.mkdir(parents=True, exist_ok=True)
-        ibctl.run([sys.executable, "-m", "venv", ibctl.VENV])
+        venv.parent.mkdir(parents=True, exist_ok=True)
+        ibctl.run([sys.executable, "-m", "venv", venv])
     pins = _pins()
     probe = subprocess.run(
         [py, "-c", "import importlib.metadata as m, json, sys\n"
@@ -62,8 +64,8 @@ def ensure_tools():
     installed = json.loads(probe.stdout)
     wrong = [f"{name}=={version}" for name, version in pins.items() if installed.get(name) != version]
     if wrong:
-        say(f"installing {', '.join(wrong)} into {ibctl.VENV}")
-        ibctl.run([py, "-m", "pip", "install", "-q", "-r", REQUIREMENTS])
+        say(f"installing {', '.join(wrong)} into {venv}")
+        ibctl.run([py, "-m", "pip", "install", "-q", "-c", ibctl.runtime_constraints_file(), "-r", REQUIREMENTS])
     return py
 
 
