@@ -115,7 +115,7 @@ class Swarm:
         self.selector.close()
 
     def __enter__(self):
-        return self.open()
+        return self if self.thread.is_alive() else self.open()
 
     def __exit__(self, *_exc):
         self.close()

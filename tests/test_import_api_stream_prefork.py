@@ -40,7 +40,7 @@ def prefork(odoo_src, dbname, api, odoo, registry):
         [os.environ.get("IB_PYTHON", sys.executable), str(odoo_src / "odoo-bin"), "--addons-path", addons,
          "-d", dbname, "--db-filter", f"^{dbname}$", "--http-interface", "127.0.0.1", "--http-port", str(http_port),
          "--gevent-port", str(gevent_port), "--workers", "2", "--max-cron-threads", "0", "--log-level", "info",
-         "--limit-time-real", "120", "--db_maxconn", "32", "--db_maxconn_gevent", "16"],
+         "--limit-time-real", "120", "--db_maxconn", "32", "--db_maxconn_gevent", "32"],
         stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
     urls = (f"http://127.0.0.1:{http_port}", f"http://127.0.0.1:{gevent_port}")
     deadline = time.monotonic() + 120
@@ -75,7 +75,8 @@ def test_an_http_worker_never_holds_a_stream(prefork, api):
 def test_200_streams_8_importers_every_event_once_and_nothing_of_another_company(prefork, api):
     http_url, gevent_url, log_path = prefork
     keys = [api.key] * STREAMS_A + [api.key_b] * STREAMS_B
-    with Swarm(gevent_url + SSE, lambda i: {"X-API-KEY": keys[i]}, len(keys)) as swarm:
+    swarm = Swarm(gevent_url + SSE, lambda i: {"X-API-KEY": keys[i]}, len(keys))
+    with swarm.open(wave=10):
         assert swarm.all_connected(90), Counter(s.status for s in swarm.streams)
         numbers = [_unique(f"PF{i % IMPORTERS}") for i in range(INVOICES)]
         answers = []
