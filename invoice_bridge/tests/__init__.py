@@ -3,6 +3,7 @@ from . import test_core_outbox
 from . import test_core_sync_log
 from . import test_core_security
 from . import test_core_http
+from . import test_core_access
 # webhooks
 from . import test_webhook_events
 from . import test_webhook_pdf

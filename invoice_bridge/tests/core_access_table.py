@@ -1,0 +1,105 @@
+"""The access table of the addon: who may read and write which model, and who may call which HTTP route.
+
+It is the one place where the addon's rights are written down; ``test_core_access.py`` tries every cell as the
+user it names, and fails on any difference, on a model or a route of the addon that has no row here, and on a
+row whose model or route no longer exists. **A new model or route needs a row** (the test says which).
+
+How to read it
+--------------
+
+``MODELS``: one row per model of the addon (every ``invoice_bridge.*`` model of ``ir.model``), one column per kind
+of user, each user of company A and of company B (the public user has no company of its own):
+
+* ``manager``: *Accounting / Administrator* (``account.group_account_manager``, implies Invoice Bridge / Manager);
+* ``billing``: *Invoicing / Billing* (``account.group_account_invoice``, implies Invoice Bridge / User);
+* ``internal``: an internal user with no accounting rights (``base.group_user`` only);
+* ``portal``: a portal user (``base.group_portal``);
+* ``public``: the public user (``base.public_user``).
+
+A cell holds the model-level rights as four letters, ``r`` read, ``w`` write, ``c`` create, ``u`` unlink, a ``-``
+for each right refused: ``"r--u"`` reads and deletes but neither writes nor creates. The other columns:
+
+* ``kind``: ``model`` (a table), ``transient`` (a wizard: a table emptied by the vacuum) or ``abstract`` (no table:
+  only the rights are checked, it is never searched);
+* ``company``: for a model whose records belong to a company (a ``company_id`` field; for a wizard, the company
+  of the invoices it is about), what a user of one company sees of the records of the other one: ``"isolated"``
+  (a record rule hides them: a search returns none, ``check_access("read")`` raises), ``"shared"`` (nothing
+  hides them: whoever may read the model reads both, also a wizard another user opened); ``None`` for a model
+  whose records belong to no company.
+
+``EXTENDED_MODELS``: the Odoo models the addon only extends (fields, buttons, overrides): their rights are Odoo's,
+so they are out of the table; they are listed so that a new extension is noticed too.
+
+``ROUTES``: one row per HTTP route of the addon, keyed by ``(method, route as declared)``; the cells are the HTTP
+status each caller receives over real HTTP:
+
+* ``public``: no credential at all;
+* ``portal``, ``internal``, ``billing``, ``manager``: the user of company A, ``Authorization: Bearer <Odoo API key>``;
+* ``billing_key`` (``key`` in the header): ``X-API-KEY`` of an ``invoice_bridge.api.key`` of company A whose
+  technical user is the billing user.
+
+What each route is sent (the body, a value for a path parameter) is in ``ROUTE_CALLS`` of the test module.
+"""
+
+USER_KINDS = ("manager", "billing", "internal", "portal", "public")
+RIGHTS = ("read", "write", "create", "unlink")  # the letters r, w, c, u of a cell, in this order
+MODEL_COLUMNS = ("kind", "company", *USER_KINDS)
+CALLERS = ("public", "portal", "internal", "billing", "billing_key", "manager")
+
+MODELS = {
+    # model                                   kind         company     manager  billing  internal  portal  public
+    # the engine: the sync log, the outbox, delivery targets, refused requests, the settings reader
+    "invoice_bridge.sync.log":               ("model",     "isolated", "r--u",  "r---",  "----",   "----", "----"),
+    "invoice_bridge.sync.log.mixin":         ("abstract",  None,       "----",  "----",  "----",   "----", "----"),
+    "invoice_bridge.outbox":                 ("model",     "isolated", "rw-u",  "r---",  "----",   "----", "----"),
+    "invoice_bridge.outbox.target":          ("model",     None,       "rw-u",  "r---",  "----",   "----", "----"),
+    "invoice_bridge.refused.request":        ("model",     None,       "r---",  "----",  "----",   "----", "----"),
+    "invoice_bridge.config":                 ("abstract",  None,       "----",  "----",  "----",   "----", "----"),
+    # webhooks
+    "invoice_bridge.webhook.endpoint":       ("model",     "isolated", "rwcu",  "r---",  "----",   "----", "----"),
+    "invoice_bridge.webhook.event.type":     ("model",     None,       "rwcu",  "r---",  "----",   "----", "----"),
+    "invoice_bridge.webhook.preview":        ("transient", "shared",   "rwc-",  "rwc-",  "----",   "----", "----"),
+    # easybill
+    "invoice_bridge.easybill.export":        ("model",     "isolated", "rw-u",  "r---",  "----",   "----", "----"),
+    "invoice_bridge.easybill.export.line":   ("model",     "isolated", "r--u",  "r---",  "----",   "----", "----"),
+    "invoice_bridge.easybill.export.wizard": ("transient", "shared",   "rwc-",  "rwc-",  "----",   "----", "----"),
+    # the import API
+    "invoice_bridge.api.key":                ("model",     "isolated", "rwcu",  "----",  "----",   "----", "----"),
+    "invoice_bridge.api.key.show":           ("abstract",  None,       "r-c-",  "----",  "----",   "----", "----"),
+    "invoice_bridge.api.event":              ("model",     "isolated", "r---",  "r---",  "----",   "----", "----"),
+    "invoice_bridge.salesman":               ("model",     "isolated", "rwcu",  "r---",  "----",   "----", "----"),
+    "invoice_bridge.return.wizard":          ("transient", "shared",   "rwc-",  "rwc-",  "----",   "----", "----"),
+    "invoice_bridge.import.service":         ("abstract",  None,       "----",  "----",  "----",   "----", "----"),
+}
+
+#: Odoo's models the addon only extends: their rights are Odoo's (out of the table)
+EXTENDED_MODELS = (
+    "account.journal",
+    "account.move",
+    "account.move.line",
+    "iap.account",
+    "product.template",
+    "res.company",
+    "res.config.settings",
+    "res.partner",
+)
+
+ROUTES = {
+    # (method, route)                                                public  portal  internal  billing  key   manager
+    ("POST", "/api/sales/import/invoice/"):                         (401,    401,    403,      201,     201,  201),
+    ("PATCH", "/api/sales/update/invoice/"):                        (401,    401,    403,      404,     404,  404),
+    ("GET", "/api/sales/openapi.json"):                             (200,    200,    200,      200,     200,  200),
+    ("GET", "/api/sales/sse/invoices/"):                            (401,    401,    403,      200,     200,  200),
+    ("POST", "/invoice_bridge/iap_extract/webhook"):                (204,    204,    204,      204,     204,  204),
+    ("POST", "/invoice_bridge/iap_extract/webhook/<string:token>"): (204,    204,    204,      204,     204,  204),
+}
+
+
+def model_rows():
+    """``{model: {column: value}}`` of :data:`MODELS`."""
+    return {model: dict(zip(MODEL_COLUMNS, row, strict=True)) for model, row in MODELS.items()}
+
+
+def route_rows():
+    """``{(method, route): {caller: status}}`` of :data:`ROUTES`."""
+    return {key: dict(zip(CALLERS, row, strict=True)) for key, row in ROUTES.items()}
