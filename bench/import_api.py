@@ -58,8 +58,7 @@ def setup(odoo, registry):
         user.password = PASSWORD
         key = env["invoice_bridge.api.key"].create({"name": "import bench", "company_id": company.id,
                                                    "user_id": user.id, "rate_limit": 0})
-        action = key.action_generate_key()
-        return user.id, env[action["res_model"]].browse(action["res_id"]).key
+        return user.id, key._generate_key()
 
 
 def free_port():

@@ -16,8 +16,7 @@ from contextlib import suppress
 from psycopg2.pool import PoolError
 
 import odoo
-from odoo import SUPERUSER_ID, api
-from odoo.modules.registry import Registry
+from odoo import SUPERUSER_ID, api, sql_db
 from odoo.service.server import CommonServer
 from odoo.tools import SQL
 
@@ -38,10 +37,13 @@ CommonServer.on_stop(stop_event.set)
 
 
 def acquire_cursor(dbname):
-    """A short-lived cursor from Odoo's pool, retried when the pool is exhausted (as the bus does)."""
+    """A short-lived cursor of a connection of Odoo's pool, retried when the pool is exhausted (as the bus does).
+
+    A plain connection, never the registry's cursor: under Odoo's test runner that would be the test transaction,
+    which every request of the test server shares (and waits for)."""
     for attempt in range(1, MAX_TRY_ON_POOL_ERROR + 1):
         with suppress(PoolError):
-            return Registry(dbname).cursor()
+            return sql_db.db_connect(dbname).cursor()
         time.sleep(DELAY_ON_POOL_ERROR * attempt)
     raise PoolError(f"no database connection after {MAX_TRY_ON_POOL_ERROR} attempts")
 
@@ -108,7 +110,7 @@ class Feed(threading.Thread):
                 time.sleep(REVOCATION_CHECK_SECONDS)
 
     def loop(self):
-        with Registry(self.dbname).cursor() as listen_cr, _selector() as selector:
+        with sql_db.db_connect(self.dbname).cursor() as listen_cr, _selector() as selector:
             listen_cr.execute(SQL("LISTEN %s", SQL.identifier(NOTIFY_CHANNEL)))
             listen_cr.commit()  # pylint: disable=invalid-commit  # LISTEN takes effect on commit (own cursor)
             connection = pg_connection(listen_cr)

@@ -521,9 +521,21 @@ class InvoiceBridgeOutbox(models.Model):
         return True
 
     def action_cancel(self):
-        self.filtered(lambda m: m.state in ("pending", "failed", "dead")).write(
+        """Give these messages up (managers). Messages are never written directly: only the engine and its
+        actions change them, after their own checks."""
+        if not self.env.user.has_group("invoice_bridge.group_invoice_bridge_manager"):
+            raise AccessError(_("Only Invoice Bridge managers may cancel deliveries."))
+        self.check_access("read")
+        self.sudo().filtered(lambda m: m.state in ("pending", "failed", "dead")).write(
             {"state": "cancelled", "lease_until": False})
         return True
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_only_by_the_engine(self):
+        """Messages are the history of the deliveries: only the vacuum (superuser) removes them."""
+        if not self.env.su:
+            raise UserError(_("Outbox messages cannot be deleted: cancel them instead; the nightly vacuum removes "
+                              "finished ones after the log's retention."))
 
     def action_open_related(self):
         self.ensure_one()

@@ -1,6 +1,7 @@
 import json
 
-from odoo import fields, models
+from odoo import _, fields, models
+from odoo.exceptions import AccessError
 from odoo.modules import module as odoo_module
 from odoo.tools import SQL
 
@@ -110,4 +111,8 @@ class InvoiceBridgeOutboxTarget(models.Model):
         self.invalidate_model()
 
     def action_resume(self):
-        self.write({"paused_until": False, "pause_reason": False})
+        if not self.env.user.has_group("invoice_bridge.group_invoice_bridge_manager"):
+            raise AccessError(_("Only Invoice Bridge managers may resume a paused target."))
+        self.check_access("read")
+        self.sudo().write({"paused_until": False, "pause_reason": False})
+        return True

@@ -1,7 +1,8 @@
 import logging
 from datetime import timedelta
 
-from odoo import api, fields, models, tools
+from odoo import _, api, fields, models, tools
+from odoo.exceptions import UserError
 from odoo.modules import module as odoo_module
 
 from ..lib.core_masking import DEFAULT_BODY_LIMIT, install_log_filter, mask_headers, remember_secrets, sanitize
@@ -151,6 +152,14 @@ class InvoiceBridgeSyncLog(models.Model):
         with self.env.registry.cursor() as cr:
             ids = self.with_env(self.env(cr=cr, su=True)).create(vals_list).ids
         return ids
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_only_by_the_vacuum(self):
+        """An audit trail is append-only: only the retention vacuum (superuser) removes lines. No context flag
+        opens this (an RPC caller could set one); uninstalling the addon still drops the table."""
+        if not self.env.su:
+            raise UserError(_("Sync log lines cannot be deleted: the nightly vacuum removes them after their "
+                              "retention (Settings ▸ Invoice Bridge ▸ Sync log)."))
 
     # ------------------------------------------------------------------------------------------ actions
     def action_retry(self):

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..lib.core_outcome import FAIL, RETRY, SUCCESS, Outcome, classify_http
@@ -506,9 +506,16 @@ class InvoiceBridgeEasybillExport(models.Model):
                          len(exports))
 
     # ---------------------------------------------------------------------------------------- actions
+    def _check_may(self, group, what):
+        """Exports are changed only through their actions (nobody writes them directly): who may do ``what``."""
+        if not self.env.user.has_group(group):
+            raise AccessError(what)
+        self.check_access("read")
+
     def action_retry(self):
         """Retry a failed export from its failed step (rebuilding the CSV if it was invalid)."""
-        for export in self.filtered(lambda e: e.state == "failed"):
+        self._check_may("invoice_bridge.group_invoice_bridge_user", _("Only Invoice Bridge users may retry exports."))
+        for export in self.sudo().filtered(lambda e: e.state == "failed"):
             if not export.csv_attachment_id:
                 export.write({"state": "draft", "csv_errors": False})
                 export._build_csv_files()
@@ -524,13 +531,10 @@ class InvoiceBridgeEasybillExport(models.Model):
         return True
 
     def action_cancel(self):
-        self.filtered(lambda e: e.state in ("draft", "failed")).write({"state": "cancelled"})
+        self._check_may("invoice_bridge.group_invoice_bridge_manager",
+                        _("Only Invoice Bridge managers may cancel exports."))
+        self.sudo().filtered(lambda e: e.state in ("draft", "failed")).write({"state": "cancelled"})
         return True
-
-    def action_open_sync_log(self):
-        self.ensure_one()
-        return self.env["invoice_bridge.sync.log"]._action_open_for(
-            [("res_model", "=", self._name), ("res_id", "=", self.id)], _("Sync: %s", self.display_name))
 
     def action_download_csv(self):
         self.ensure_one()

@@ -4,6 +4,7 @@ Every call goes through the delivery engine (channel ``extract``, see ``extract_
 Refresh queue a message and return at once; the master switch and ``neutralize.sql`` stop them like any other.
 """
 import difflib
+import secrets
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
@@ -135,8 +136,19 @@ class AccountMove(models.Model):
                       "user_company_country_code": company.country_id.code or "",
                       "user_lang": user.lang or "en_US", "user_email": user.email or ""}
         # generation 2 calls this URL when the result is ready: it only triggers the polling cron
-        return client.parse_params(user_infos, webhook_url=self.get_base_url() + CALLBACK_ROUTE,
+        callback = f"{self.get_base_url()}{CALLBACK_ROUTE}/{self._ib_extract_webhook_token()}"
+        return client.parse_params(user_infos, webhook_url=callback,
                                    dbuuid=self.env["ir.config_parameter"].sudo().get_param("database.uuid"))
+
+    @api.model
+    def _ib_extract_webhook_token(self, create=True):
+        """The unguessable token of this database's callback URL (generated on first use)."""
+        params = self.env["ir.config_parameter"].sudo()
+        token = params.get_param("invoice_bridge.extract_webhook_token")
+        if not token and create:
+            token = secrets.token_hex(16)
+            params.set_param("invoice_bridge.extract_webhook_token", token)
+        return token
 
     def action_ib_extract_refresh(self):
         """Queue a poll of these bills' results (one call per endpoint, all documents at once)."""

@@ -4,7 +4,7 @@ import secrets
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 
 from odoo.addons.base.models.res_users import check_identity
@@ -50,6 +50,19 @@ class InvoiceBridgeApiKey(models.Model):
     rate_window_count = fields.Integer(readonly=True, copy=False)
 
     _sql_constraints = [("key_hash_uniq", "unique(key_hash)", "This key already exists.")]
+
+    @api.constrains("user_id", "company_id")
+    def _check_technical_user(self):
+        """Requests with a key run as its user: an internal user of the key's company, never an administrator."""
+        for key in self:
+            user = key.user_id
+            if user.share or key.company_id not in user.company_ids:
+                raise ValidationError(_("The technical user of %(key)s must be an internal user of %(company)s.",
+                                        key=key.name, company=key.company_id.name))
+            if user._is_superuser() or user.has_group("base.group_system") or user.has_group(
+                    "base.group_erp_manager"):
+                raise ValidationError(_("The technical user of %s must not be an administrator: give it Billing "
+                                        "rights in the key's company only.", key.name))
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -23,9 +23,9 @@ for each right refused: ``"r--u"`` reads and deletes but neither writes nor crea
   only the rights are checked, it is never searched);
 * ``company``: for a model whose records belong to a company (a ``company_id`` field; for a wizard, the company
   of the invoices it is about), what a user of one company sees of the records of the other one: ``"isolated"``
-  (a record rule hides them: a search returns none, ``check_access("read")`` raises), ``"shared"`` (nothing
-  hides them: whoever may read the model reads both, also a wizard another user opened); ``None`` for a model
-  whose records belong to no company.
+  (a record rule hides them: a search returns none, ``check_access("read")`` raises), ``"own"`` (a wizard: only
+  the user who opened it reads it, whatever its company), ``"shared"`` (nothing hides them: whoever may read the
+  model reads both); ``None`` for a model whose records belong to no company.
 
 ``EXTENDED_MODELS``: the Odoo models the addon only extends (fields, buttons, overrides): their rights are Odoo's,
 so they are out of the table; they are listed so that a new extension is noticed too.
@@ -49,26 +49,26 @@ CALLERS = ("public", "portal", "internal", "billing", "billing_key", "manager")
 MODELS = {
     # model                                   kind         company     manager  billing  internal  portal  public
     # the engine: the sync log, the outbox, delivery targets, refused requests, the settings reader
-    "invoice_bridge.sync.log":               ("model",     "isolated", "r--u",  "r---",  "----",   "----", "----"),
+    "invoice_bridge.sync.log":               ("model",     "isolated", "r---",  "r---",  "----",   "----", "----"),
     "invoice_bridge.sync.log.mixin":         ("abstract",  None,       "----",  "----",  "----",   "----", "----"),
-    "invoice_bridge.outbox":                 ("model",     "isolated", "rw-u",  "r---",  "----",   "----", "----"),
-    "invoice_bridge.outbox.target":          ("model",     None,       "rw-u",  "r---",  "----",   "----", "----"),
+    "invoice_bridge.outbox":                 ("model",     "isolated", "r---",  "r---",  "----",   "----", "----"),
+    "invoice_bridge.outbox.target":          ("model",     None,       "r---",  "r---",  "----",   "----", "----"),
     "invoice_bridge.refused.request":        ("model",     None,       "r---",  "----",  "----",   "----", "----"),
     "invoice_bridge.config":                 ("abstract",  None,       "----",  "----",  "----",   "----", "----"),
     # webhooks
     "invoice_bridge.webhook.endpoint":       ("model",     "isolated", "rwcu",  "r---",  "----",   "----", "----"),
     "invoice_bridge.webhook.event.type":     ("model",     None,       "rwcu",  "r---",  "----",   "----", "----"),
-    "invoice_bridge.webhook.preview":        ("transient", "shared",   "rwc-",  "rwc-",  "----",   "----", "----"),
+    "invoice_bridge.webhook.preview":        ("transient", "own",      "rwc-",  "rwc-",  "----",   "----", "----"),
     # easybill
-    "invoice_bridge.easybill.export":        ("model",     "isolated", "rw-u",  "r---",  "----",   "----", "----"),
-    "invoice_bridge.easybill.export.line":   ("model",     "isolated", "r--u",  "r---",  "----",   "----", "----"),
-    "invoice_bridge.easybill.export.wizard": ("transient", "shared",   "rwc-",  "rwc-",  "----",   "----", "----"),
+    "invoice_bridge.easybill.export":        ("model",     "isolated", "r---",  "r---",  "----",   "----", "----"),
+    "invoice_bridge.easybill.export.line":   ("model",     "isolated", "r---",  "r---",  "----",   "----", "----"),
+    "invoice_bridge.easybill.export.wizard": ("transient", "own",      "rwc-",  "rwc-",  "----",   "----", "----"),
     # the import API
     "invoice_bridge.api.key":                ("model",     "isolated", "rwcu",  "----",  "----",   "----", "----"),
     "invoice_bridge.api.key.show":           ("abstract",  None,       "r-c-",  "----",  "----",   "----", "----"),
     "invoice_bridge.api.event":              ("model",     "isolated", "r---",  "r---",  "----",   "----", "----"),
     "invoice_bridge.salesman":               ("model",     "isolated", "rwcu",  "r---",  "----",   "----", "----"),
-    "invoice_bridge.return.wizard":          ("transient", "shared",   "rwc-",  "rwc-",  "----",   "----", "----"),
+    "invoice_bridge.return.wizard":          ("transient", "own",      "rwc-",  "rwc-",  "----",   "----", "----"),
     "invoice_bridge.import.service":         ("abstract",  None,       "----",  "----",  "----",   "----", "----"),
 }
 
@@ -90,8 +90,8 @@ ROUTES = {
     ("PATCH", "/api/sales/update/invoice/"):                        (401,    401,    403,      404,     404,  404),
     ("GET", "/api/sales/openapi.json"):                             (200,    200,    200,      200,     200,  200),
     ("GET", "/api/sales/sse/invoices/"):                            (401,    401,    403,      200,     200,  200),
-    ("POST", "/invoice_bridge/iap_extract/webhook"):                (204,    204,    204,      204,     204,  204),
-    ("POST", "/invoice_bridge/iap_extract/webhook/<string:token>"): (204,    204,    204,      204,     204,  204),
+    # a wrong token: 404 for everyone (the right one, in test_extract.py: 204)
+    ("POST", "/invoice_bridge/iap_extract/webhook/<string:token>"): (404,    404,    404,      404,     404,  404),
 }
 
 

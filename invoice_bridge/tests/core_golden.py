@@ -3,7 +3,8 @@
 A scenario records what it produced (outgoing requests, as they leave the transport; API answers, as the client
 receives them) and :func:`check` compares the normalised record with ``golden/<name>.json``. Normalising only
 replaces what differs from run to run (database ids, random message ids, tokens, timestamps, the loopback port,
-signatures, multipart boundaries); everything else must stay byte-identical. ``IB_GOLDEN_UPDATE=1`` rewrites the
+signatures, multipart boundaries); everything else must stay byte-identical. ``IB_GOLDEN_UPDATE=1`` (with
+``IB_ODOO_TESTS_FROM=repo``, or the standalone copy is what gets written) rewrites the
 files instead: review the diff before committing it.
 """
 import contextlib

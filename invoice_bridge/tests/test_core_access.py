@@ -53,7 +53,6 @@ ROUTE_CALLS = {
     ("PATCH", UPDATE): {"path": UPDATE, "body": json.dumps({"invoice_no": "NOPE", "items": []}).encode()},
     ("GET", OPENAPI): {"path": OPENAPI},
     ("GET", SSE): {"path": SSE, "stream": True},
-    ("POST", EXTRACT_WEBHOOK): {"path": EXTRACT_WEBHOOK, "body": b"{}"},
     ("POST", EXTRACT_WEBHOOK + "/<string:token>"): {"path": EXTRACT_WEBHOOK + "/access-token", "body": b"{}"},
 }
 
@@ -244,16 +243,19 @@ class TestAccessTable(AccountTestInvoicingCommon, HttpCase):
                     env = self.user_env(user)
                     own, foreign = self.records[name][tag].with_env(env), self.records[name][other].with_env(env)
                     found = env[name].search([("id", "in", both.ids)])
-                    expected = own | foreign if row["company"] == "shared" else own
+                    expected = {"shared": own | foreign, "own": own.browse()}.get(row["company"], own)
                     if found != expected:
                         problems.append(f"{label}: a search finds {found.ids}, the table expects {expected.ids}")
                     try:
                         own.check_access("read")
+                        if row["company"] == "own":
+                            problems.append(f"{label}: reads a wizard another user opened")
                     except AccessError:
-                        problems.append(f"{label}: may not read its own company's record")
+                        if row["company"] != "own":
+                            problems.append(f"{label}: may not read its own company's record")
                     try:
                         foreign.check_access("read")
-                        if row["company"] == "isolated":
+                        if row["company"] in ("isolated", "own"):
                             problems.append(f"{label}: reads the record of company {other.upper()}")
                     except AccessError:
                         if row["company"] == "shared":
@@ -290,7 +292,8 @@ class TestAccessTable(AccountTestInvoicingCommon, HttpCase):
                 if not isinstance(result, list):
                     problems.append(f"{name} / {kind}: XML-RPC answered {result!r}, not a list")
                 elif records:
-                    expected = records["a"].ids if row["company"] == "isolated" else (records["a"] | records["b"]).ids
+                    expected = {"isolated": records["a"].ids, "own": []}.get(row["company"],
+                                                                         (records["a"] | records["b"]).ids)
                     if sorted(r["id"] for r in result) != sorted(expected):
                         problems.append(f"{name} / {kind}: XML-RPC gives {[r['id'] for r in result]}, the table "
                                         f"expects {expected}")

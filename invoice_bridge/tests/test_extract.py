@@ -336,7 +336,8 @@ class TestIapExtract(IapExtractCase):
         self.assertEqual(set(moves.mapped("ib_extract_document_id")), {0})
         route, params = next(c for c in self.fake.calls if c[0] in ("parse_v2", "/api/extract/invoice/2/parse"))
         self.assertEqual(params["version"], 123)
-        self.assertEqual(params["webhook_url"], "http://127.0.0.1:9/invoice_bridge/iap_extract/webhook")
+        token = self.env["account.move"]._ib_extract_webhook_token()
+        self.assertEqual(params["webhook_url"], f"http://127.0.0.1:9/invoice_bridge/iap_extract/webhook/{token}")
         self.refresh(moves)
         self.assertEqual(self.fake.count("/api/extract/invoice/2/get_result"), 2, "one call per document")
         deadline = time.monotonic() + 10  # the fake calls the webhook URL asynchronously, then answers success
@@ -370,8 +371,14 @@ class TestIapExtractCallback(HttpCase):
 
     def test_callback_only_wakes_the_polling_cron(self):
         cron = self.env.ref("invoice_bridge.ir_cron_extract_poll")
+        token = self.env["account.move"]._ib_extract_webhook_token()
         before = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
-        response = self.url_open("/invoice_bridge/iap_extract/webhook/some-token", data=b"{}")  # a POST
+        response = self.url_open(f"/invoice_bridge/iap_extract/webhook/{token}", data=b"{}")  # a POST
         self.assertEqual(response.status_code, 204)
         self.assertEqual(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), before + 1)
-        self.assertEqual(self.url_open("/invoice_bridge/iap_extract/webhook/x").status_code, 405, "POST only")
+        self.assertEqual(self.url_open(f"/invoice_bridge/iap_extract/webhook/{token}").status_code, 405, "POST only")
+        for wrong in ("some-token", token[:-1] + "0" if token[-1] != "0" else token[:-1] + "1"):
+            self.assertEqual(self.url_open(f"/invoice_bridge/iap_extract/webhook/{wrong}", data=b"{}").status_code,
+                             404, "an unknown token wakes nothing")
+        self.assertEqual(self.url_open("/invoice_bridge/iap_extract/webhook", data=b"{}").status_code, 404)
+        self.assertEqual(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), before + 1)

@@ -178,7 +178,9 @@ class TestImportApiAttacks(ImportApiCase):
         self.assertEqual(self.call(IMPORT, SAMPLE, key=False)[0], 401)
         self.assertEqual(self.env["invoice_bridge.sync.log"].search_count([]), logs_before, "no line, no body")
         rows = self.env["invoice_bridge.refused.request"].search([], order="count desc")
-        self.assertEqual(rows.mapped("count"), [31], "one row per source, route, status and minute")
+        self.assertEqual(sum(rows.mapped("count")), 31)
+        self.assertLessEqual(len(rows), 2, "one row per source, route, status and minute (a minute may end)")
+        self.assertEqual(set(rows.mapped("status")), {401})
         self.assertNotIn("ibk_stolen", " ".join(rows.mapped("reason")))
         Refused = self.env["invoice_bridge.refused.request"]
         self.assertFalse(Refused.with_user(self.tech_user).has_access("read"), "billing users see none")

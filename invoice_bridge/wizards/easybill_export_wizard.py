@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..models.easybill_export import month_bounds, previous_month
 
@@ -22,13 +22,22 @@ class InvoiceBridgeEasybillExportWizard(models.TransientModel):
         exports = self.env["invoice_bridge.easybill.export"]
         for wizard in self:
             csv_text = ""
-            if wizard.partner_id and wizard.month:
+            if wizard.partner_id and wizard.month and wizard._company_allowed():
                 csv_text = exports._preview_csv(wizard.company_id, wizard.partner_id, wizard.month)
             wizard.has_services = bool(csv_text)
             wizard.preview = csv_text or _("No services left to export for this customer and month.")
 
+    def _company_allowed(self):
+        return self.env.su or self.company_id in self.env.user.company_ids
+
+    @api.constrains("company_id")
+    def _check_company(self):
+        if not all(wizard._company_allowed() for wizard in self):
+            raise AccessError(_("You can only export the months of your own companies."))
+
     def action_send(self):
         self.ensure_one()
+        self._check_company()
         exports = self.env["invoice_bridge.easybill.export"]._export_period(
             self.company_id, month_bounds(self.month)[0], partners=self.partner_id)
         if not exports:
