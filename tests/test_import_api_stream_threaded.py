@@ -88,7 +88,9 @@ def test_revoking_a_key_or_archiving_its_user_ends_its_streams(server, api, odoo
 
 def test_a_user_without_rights_gets_403_and_a_key_its_limit(server, api, odoo, registry):
     with _env(odoo, registry) as env:
-        internal = odoo.tests.new_test_user(env, _unique("internal"), groups="base.group_user",
+        from odoo.tests.common import new_test_user  # noqa: PLC0415 - once Odoo's path is known
+
+        internal = new_test_user(env, _unique("internal"), groups="base.group_user",
                                             company_id=api.company_id, company_ids=[(6, 0, [api.company_id])])
         bearer = env["res.users.apikeys"].with_user(internal)._generate(
             None, "stream", datetime.now() + timedelta(days=1))
