@@ -1,13 +1,18 @@
 """Many Server-Sent Events streams from one thread: raw sockets and a selector (a thread each would not scale).
 
 Each stream sends an HTTP/1.0 request (the answer then ends with the connection: no chunked encoding to undo)
-and parses the events it receives. Used by the real-server tests and the stream benchmark.
+and parses the events it receives. An event's arrival time is the kernel's receive timestamp of the data
+(``SO_TIMESTAMPNS``, wall clock) where the platform gives one: when the bytes reached this client, however long
+this one thread then took to get to that socket. Used by the real-server tests and the stream benchmark.
 """
 import selectors
 import socket
+import struct
 import threading
 import time
 from urllib.parse import urlsplit
+
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", None)
 
 
 class Stream:
@@ -64,6 +69,8 @@ class Swarm:
             batch = self.streams[start:start + wave]
             for stream in batch:
                 sock = socket.create_connection(self.address, timeout=timeout)
+                if SO_TIMESTAMPNS is not None:
+                    sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
                 lines = [f"GET {self.target} HTTP/1.0", f"Host: {self.address[0]}:{self.address[1]}",
                          "Accept: text/event-stream", *(f"{k}: {v}" for k, v in stream.headers.items()), "", ""]
                 sock.sendall("\r\n".join(lines).encode())
@@ -78,12 +85,16 @@ class Swarm:
             for key, _mask in self.selector.select(timeout=0.2):
                 stream = key.data
                 try:
-                    data = stream.sock.recv(65536)
+                    data, ancillary, _flags, _address = stream.sock.recvmsg(65536, 64)
                 except BlockingIOError:
                     continue
                 except OSError:
-                    data = b""
-                now = time.monotonic()
+                    data, ancillary = b"", []
+                now = time.time()
+                for level, kind, value in ancillary:
+                    if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(value) >= 16:
+                        seconds, nanoseconds = struct.unpack("qq", value[:16])
+                        now = seconds + nanoseconds / 1e9
                 if not data:
                     stream.closed_at = now
                     self.selector.unregister(stream.sock)

@@ -21,7 +21,7 @@ from odoo.tools import config
 from ..lib import import_api_messages as msg
 from .core_http import client_socket
 from .import_api_base import ImportApiBase, Refusal, json_response
-from .import_api_stream_hub import Subscriber, acquire_cursor, hub
+from .import_api_stream_hub import Subscriber, acquire_cursor, frame, hub
 
 _logger = logging.getLogger(__name__)
 
@@ -103,11 +103,6 @@ class ImportApiStream(ImportApiBase):
                           hint="Give the calling user Billing rights in the company.")
 
 
-def frame(row):
-    seq, _company, event, payload = row
-    return f"id: {seq}\nevent: {event}\ndata: {payload}\n\n".encode()
-
-
 class EventStream:
     """One client's stream: the events after ``last_seq`` (read by the stream itself, in short cursors), then
     what the hub hands over, until the client leaves, its key is revoked, or the stream's age is reached."""
@@ -123,9 +118,9 @@ class EventStream:
         with acquire_cursor(self.dbname) as cr:
             rows = api.Environment(cr, SUPERUSER_ID, {})["invoice_bridge.api.event"]._since(
                 self.subscriber.company_id, self.last_seq, limit=BATCH)
-        for row in rows:
-            self.last_seq = row[0]
-            frames.append(frame(row))
+        for seq, _company, event, payload in rows:
+            self.last_seq = seq
+            frames.append(frame(seq, event, payload))
         return frames, len(rows) == BATCH
 
     def _client_left(self):
@@ -161,10 +156,10 @@ class EventStream:
                     return
                 frames = []
                 while subscriber.queue:
-                    row = subscriber.queue.popleft()
-                    if row[0] > self.last_seq:  # what the catch-up sent already is not sent twice
-                        self.last_seq = row[0]
-                        frames.append(frame(row))
+                    seq, data = subscriber.queue.popleft()
+                    if seq > self.last_seq:  # what the catch-up sent already is not sent twice
+                        self.last_seq = seq
+                        frames.append(data)
                 if frames:
                     yield b"".join(frames)
                     last_write = time.monotonic()
@@ -172,8 +167,7 @@ class EventStream:
                 subscriber.wakeup.clear()
                 if subscriber.queue or subscriber.closed:
                     continue
-                subscriber.wakeup.wait(TICK_SECONDS)
-                if self._client_left():
+                if not subscriber.wakeup.wait(TICK_SECONDS) and self._client_left():  # checked when idle
                     return
                 if time.monotonic() - last_write >= self.keepalive:
                     yield b": keep-alive\n\n"

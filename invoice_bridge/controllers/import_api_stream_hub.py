@@ -48,6 +48,11 @@ def acquire_cursor(dbname):
     raise PoolError(f"no database connection after {MAX_TRY_ON_POOL_ERROR} attempts")
 
 
+def frame(seq, event, payload):
+    """One event in the Server-Sent Events format."""
+    return f"id: {seq}\nevent: {event}\ndata: {payload}\n\n".encode()
+
+
 def _selector():
     # epoll is not cooperative under gevent: the bus uses poll there too
     if odoo.evented and hasattr(selectors, "PollSelector"):
@@ -144,11 +149,14 @@ class Feed(threading.Thread):
                     break
 
     def fan_out(self, row):
-        company_id = row[1]
+        """Hand the event to every stream of its company, as ``(seq, frame bytes)`` (encoded once for all)."""
+        seq, company_id, event, payload = row
         with self.lock:
             subscribers = [s for s in self.subscribers if s.company_id == company_id]
-        for subscriber in subscribers:
-            subscriber.push(row)
+        if subscribers:
+            item = (seq, frame(seq, event, payload))
+            for subscriber in subscribers:
+                subscriber.push(item)
 
     def check_revocations(self):
         with self.lock:
