@@ -8,6 +8,7 @@ from odoo import _, api, fields, models
 from odoo.tools import SQL
 
 from ..lib import webhook_payloads as payloads
+from .core_compat import cron_progress
 
 _logger = logging.getLogger(__name__)
 
@@ -347,7 +348,7 @@ class AccountMove(models.Model):
         todo = moves[:batch]
         errors = todo._ib_ensure_legal_pdf()
         done = len(todo) - len(errors)
-        self.env["ir.cron"]._notify_progress(done=done, remaining=0)
+        cron_progress(self.env, done)
         if len(moves) > batch and done:
             self.env.ref("invoice_bridge.ir_cron_render_invoice_pdfs").sudo()._trigger()
         return done
