@@ -256,7 +256,10 @@ class AccountMove(models.Model):
         One query per company, whatever the number of invoices, partners and lines.
         """
         cap = self.env["invoice_bridge.config"]._get("webhook_ledger_cap", payloads.DEFAULT_LEDGER_CAP)
+        # flush what the query reads: a partner created in this transaction may not be in the database yet
         self.env["account.move.line"].flush_model()
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        self.env["account.account"].flush_model(["account_type"])
         ledgers = {}
         for company, moves in self.grouped("company_id").items():
             partners = moves.commercial_partner_id
