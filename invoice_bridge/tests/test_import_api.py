@@ -7,6 +7,8 @@ from odoo.tests import HttpCase, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
+from .core_common import user_groups
+
 DATA = Path(__file__).resolve().parent / "data"
 SAMPLE = (DATA / "import_api_seed002_sample.json").read_bytes()
 SAMPLE_AS_PRINTED = (DATA / "import_api_seed002_sample_as_printed.json").read_bytes()
@@ -31,7 +33,7 @@ class ImportApiCase(AccountTestInvoicingCommon, HttpCase):
         cls.tech_user = cls.env["res.users"].create({
             "name": "ALFA ERP (technical)", "login": "alfa_tech", "company_id": cls.company.id,
             "company_ids": [Command.set(cls.company.ids)],
-            "groups_id": [Command.set([billing.id, cls.env.ref("base.group_user").id])]})
+            **user_groups(cls.env, billing | cls.env.ref("base.group_user"))})
         cls.key_record = cls.env["invoice_bridge.api.key"].create(
             {"name": "ALFA ERP", "company_id": cls.company.id, "user_id": cls.tech_user.id})
         cls.key = issue_key(cls.key_record)
@@ -245,7 +247,7 @@ class TestImportApiAuth(ImportApiCase):
         accountant = self.env["res.users"].create({
             "name": "Anna Accountant", "login": "anna", "company_id": self.company.id,
             "company_ids": [Command.set(self.company.ids)],
-            "groups_id": [Command.set([self.env.ref("account.group_account_invoice").id])]})
+            **user_groups(self.env, self.env.ref("account.group_account_invoice"))})
         token = self.env["res.users.apikeys"].with_user(accountant)._generate("rpc", "import", self.tomorrow())
         status, body = self.call(IMPORT, SAMPLE, key=False, headers={"Authorization": f"Bearer {token}"})
         self.assertEqual(status, 201, body)
@@ -257,7 +259,7 @@ class TestImportApiAuth(ImportApiCase):
     def test_bearer_user_without_billing_rights_is_refused(self):
         employee = self.env["res.users"].create({"name": "Emp", "login": "emp", "company_id": self.company.id,
                                                  "company_ids": [Command.set(self.company.ids)],
-                                                 "groups_id": [Command.set(self.env.ref("base.group_user").ids)]})
+                                                 **user_groups(self.env, self.env.ref("base.group_user"))})
         token = self.env["res.users.apikeys"].with_user(employee)._generate("rpc", "import", self.tomorrow())
         status, _body = self.call(IMPORT, SAMPLE, key=False, headers={"Authorization": f"Bearer {token}"})
         self.assertEqual(status, 403)
