@@ -194,6 +194,22 @@ class TestImportApi(ImportApiCase):
         self.assertEqual(partner.name, "LifeCare Pharmacy")
         self.assertEqual(move.invoice_line_ids[0].product_id, product)  # matched by barcode
 
+    def test_customer_phones(self):
+        """phone1 is the partner's phone; phone2 its mobile on 18.0, and on 19.0 (no mobile) its phone when phone1
+        is empty, as Odoo's 18 -> 19 upgrade moves mobile."""
+        customer = self.payload()["customer"]
+        has_mobile = "mobile" in self.env["res.partner"]._fields
+        cases = [("CUST-1", "111", "222", {"phone": "111", "mobile": "222"} if has_mobile else {"phone": "111"}),
+                 ("CUST-2", "", "222", {"phone": False, "mobile": "222"} if has_mobile else {"phone": "222"})]
+        for index, (code, phone1, phone2, expected) in enumerate(cases):
+            with self.subTest(code=code):
+                invoice_no = f"PHONES-{index}"
+                body = self.payload(invoice_no=invoice_no,
+                                    customer={**customer, "code": code, "phone1": phone1, "phone2": phone2})
+                status, answer = self.call(IMPORT, json.dumps(body))
+                self.assertEqual(status, 201, answer)
+                self.assertRecordValues(self.imported(invoice_no).partner_id, [expected])
+
     def test_salesman_matched_to_a_user(self):
         self.tech_user.copy({"name": "Ajay", "login": "ajay"})
         status, _body = self.call(IMPORT, SAMPLE)
