@@ -14,9 +14,16 @@ UNIQUE = {
         "invoice_bridge_easybill_export_line", "UNIQUE (move_line_id)"),
     "invoice_bridge_api_key_key_hash_uniq": ("invoice_bridge_api_key", "UNIQUE (key_hash)"),
     "invoice_bridge_salesman_name_company_uniq": ("invoice_bridge_salesman", "UNIQUE (company_id, name)"),
+    # unique indexes made by init() (plain SQL, the same on both versions)
     "account_move_ib_invoice_no_uniq": (
         "account_move", "(company_id, ib_invoice_no) WHERE (ib_invoice_no IS NOT NULL)"),
+    "invoice_bridge_api_event_seq_uniq": ("invoice_bridge_api_event", "(seq)"),
+    "invoice_bridge_refused_request_minute_uniq": (
+        "invoice_bridge_refused_request", "(minute, source, route, status)"),
 }
+#: the unique indexes above that no model declares as a constraint
+INIT_INDEXES = {"account_move_ib_invoice_no_uniq", "invoice_bridge_api_event_seq_uniq",
+                "invoice_bridge_refused_request_minute_uniq"}
 
 
 @tagged("post_install", "-at_install")
@@ -24,15 +31,17 @@ class TestUniqueConstraints(TransactionCase):
 
     def unique_objects(self):
         """``{name: (table, definition)}`` of the unique constraints (pg_constraint) and the other unique indexes
-        (pg_indexes, primary keys excluded) on the addon's tables and on account_move."""
+        (pg_indexes, primary keys excluded) on the addon's tables (invoice_bridge_*) and on account_move."""
         self.env.cr.execute(r"""
             SELECT conname, conrelid::regclass::text, pg_get_constraintdef(oid)
               FROM pg_constraint
-             WHERE contype = 'u' AND conrelid::regclass::text IN %(tables)s
+             WHERE contype = 'u'
+               AND (conrelid::regclass::text IN %(tables)s OR conrelid::regclass::text LIKE 'invoice\_bridge\_%%')
             UNION ALL
             SELECT indexname, tablename, indexdef
               FROM pg_indexes
-             WHERE tablename IN %(tables)s AND indexdef LIKE 'CREATE UNIQUE INDEX %%'
+             WHERE (tablename IN %(tables)s OR tablename LIKE 'invoice\_bridge\_%%')
+               AND indexdef LIKE 'CREATE UNIQUE INDEX %%'
                AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE contype IN ('u', 'p'))
         """, {"tables": tuple({table for table, _definition in UNIQUE.values()})})
         return {name: (table, definition) for name, table, definition in self.env.cr.fetchall()}
@@ -52,6 +61,6 @@ class TestUniqueConstraints(TransactionCase):
         database name: both versions' registries agree with the database."""
         module = self.env["ir.module.module"].search([("name", "=", "invoice_bridge")])
         recorded = self.env["ir.model.constraint"].search([("module", "=", module.id), ("type", "=", "u")])
-        model_constraints = set(UNIQUE) - {"account_move_ib_invoice_no_uniq"}  # a plain index made by init()
+        model_constraints = set(UNIQUE) - INIT_INDEXES
         self.assertEqual(set(recorded.mapped("name")), model_constraints)
 
