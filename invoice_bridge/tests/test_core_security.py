@@ -53,14 +53,19 @@ class TestSecurity(BridgeCase):
         manager = self.env.ref("invoice_bridge.group_invoice_bridge_manager").with_context(active_test=False)
         self.assertEqual(manager[field_name(Groups, "user_ids", "users")] & admins, admins)
 
-    def test_setup_adopts_the_privilege_odoos_upgrade_made(self):
-        """A database upgraded from 18.0 may come with a privilege made from our category, under another XML id
-        (or none): the setup files nothing twice, it names that privilege with our XML id."""
+    def test_setup_adopts_what_it_finds(self):
+        """19.0: a database upgraded from 18.0 may come with a privilege made from our category, under another XML
+        id (or none): the setup files nothing twice, it names that privilege with our XML id. 18.0: groups moved
+        out of our category are filed back."""
         Groups = self.env["res.groups"]
-        if "privilege_id" not in Groups._fields:
-            self.skipTest("no privileges before 19.0")
         groups = self.env.ref("invoice_bridge.group_invoice_bridge_user") | self.env.ref(
             "invoice_bridge.group_invoice_bridge_manager")
+        if "privilege_id" not in Groups._fields:
+            category = groups.category_id
+            groups.category_id = False
+            Groups._ib_setup_security()
+            self.assertEqual(groups.mapped("category_id"), category)
+            return
         ours = self.env.ref("invoice_bridge.res_groups_privilege_invoice_bridge")
         upgraded = self.env["res.groups.privilege"].create({"name": "Invoice Bridge"})
         self.env["ir.model.data"].create({"module": "invoice_bridge", "name": "privilege_from_category",
