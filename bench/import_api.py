@@ -51,10 +51,11 @@ def setup(odoo, registry):
             env["account.chart.template"].try_loading("generic_coa", company=company, install_demo=False)
         user = env["res.users"].with_context(active_test=False).search([("login", "=", LOGIN)])
         if not user:
+            groups_field = "group_ids" if "group_ids" in env["res.users"]._fields else "groups_id"  # 19.0 / 18.0
             user = env["res.users"].create({
                 "name": "Import bench (technical)", "login": LOGIN, "company_id": company.id,
                 "company_ids": [(6, 0, company.ids)],
-                "groups_id": [(6, 0, [env.ref("account.group_account_invoice").id, env.ref("base.group_user").id])]})
+                groups_field: [(6, 0, [env.ref("account.group_account_invoice").id, env.ref("base.group_user").id])]})
         user.password = PASSWORD
         key = env["invoice_bridge.api.key"].create({"name": "import bench", "company_id": company.id,
                                                    "user_id": user.id, "rate_limit": 0})

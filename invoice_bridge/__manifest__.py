@@ -2,7 +2,7 @@
     "name": "Invoice Bridge",
     "summary": "Connect invoices to the outside world: webhooks, OCR, import API, easybill; "
                "a durable outbox and a sync log",
-    "version": "18.0.1.0.0",
+    "version": "1.0.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "invoice_bridge developers",

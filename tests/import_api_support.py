@@ -34,9 +34,10 @@ def _env(odoo, registry):
 
 def _technical_user(env, company, login):
     groups = [env.ref("account.group_account_invoice").id, env.ref("base.group_user").id]
+    groups_field = "group_ids" if "group_ids" in env["res.users"]._fields else "groups_id"  # 19.0 / 18.0
     return env["res.users"].create({
         "name": f"{login} (technical)", "login": login, "company_id": company.id,
-        "company_ids": [(6, 0, company.ids)], "groups_id": [(6, 0, groups)]})
+        "company_ids": [(6, 0, company.ids)], groups_field: [(6, 0, groups)]})
 
 
 def _issue_key(env, company, user, name):

@@ -1,6 +1,6 @@
 """The invoice import REST API's routes (seed 002's paths, headers and bodies): authenticate → parse → service →
 respond, each step in ``import_api_base.py``, the business rules in ``models/import_api_service.py``."""
-from odoo import SUPERUSER_ID, http
+from odoo import SUPERUSER_ID, http, release
 from odoo.http import request
 
 from ..lib import import_api_fields as contract
@@ -29,7 +29,9 @@ class ImportApi(ImportApiBase):
                 save_session=False)
     def openapi(self, **_kwargs):
         env = request.env(user=SUPERUSER_ID)
-        version = env["ir.module.module"].search([("name", "=", "invoice_bridge")]).latest_version
+        version = env["ir.module.module"].search([("name", "=", "invoice_bridge")]).latest_version or ""
+        # the API's version is the addon's, the same on every Odoo series (Odoo stores it as 18.0.1.0.0, 19.0.1.0.0)
+        version = version.removeprefix(f"{release.major_version}.")
         document = build_openapi(request.httprequest.host_url.rstrip("/"), version=version or None)
         return json_response(200, document)
 

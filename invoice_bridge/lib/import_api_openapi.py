@@ -23,7 +23,7 @@ from .import_api_messages import (
 )
 
 OPENAPI_VERSION = "3.0.3"
-DEFAULT_VERSION = "18.0.1.0.0"
+DEFAULT_VERSION = "1.0.0"  # the addon's version without the Odoo series (the manifest's)
 IMPORT_PATH = "/api/sales/import/invoice/"
 UPDATE_PATH = "/api/sales/update/invoice/"
 SSE_PATH = "/api/sales/sse/invoices/"

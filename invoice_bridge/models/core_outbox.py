@@ -29,6 +29,7 @@ from odoo.tools import SQL, create_index
 from ..lib.core_outcome import FAIL, RETRY, SUCCESS, Attempt, Outcome, classify_http
 from ..lib.core_retry import DEFAULT_SCHEDULE, delay_after_failure, parse_schedule
 from ..lib.core_transport import DEFAULT_TIMEOUT, Request, Transport
+from .core_compat import Constraint, cron_progress
 from .core_sync_log import open_record_action
 
 _logger = logging.getLogger(__name__)
@@ -91,10 +92,8 @@ class InvoiceBridgeOutbox(models.Model):
     partner_id = fields.Many2one("res.partner", readonly=True, index="btree_not_null", ondelete="set null")
     sync_log_ids = fields.One2many("invoice_bridge.sync.log", "outbox_id", string="Attempts")
 
-    _sql_constraints = [
-        ("idempotency_uniq", "unique(channel, idempotency_key)",
-         "A message with this idempotency key was already queued on this channel."),
-    ]
+    _idempotency_uniq = Constraint("unique(channel, idempotency_key)",
+                                   "A message with this idempotency key was already queued on this channel.")
 
     def init(self):
         result = super().init()
@@ -223,7 +222,7 @@ class InvoiceBridgeOutbox(models.Model):
         # Work left: trigger a new run rather than report it as "remaining" to Odoo, which would re-run this
         # callback up to 10 times within one pass of the cron thread, all counted by the 120 s watchdog. The
         # trigger's NOTIFY starts a new pass (a new watchdog clock) right after this run commits.
-        self.env["ir.cron"]._notify_progress(done=done, remaining=0)
+        cron_progress(self.env, done)
         if self._count_due():
             self.env.ref("invoice_bridge.ir_cron_outbox_drain").sudo()._trigger()
         else:

@@ -6,6 +6,7 @@ from odoo.modules import module as odoo_module
 from odoo.tools import SQL
 
 from ..lib.core_rate_limit import RATE_WINDOW_SECONDS, RateWindow
+from .core_compat import Constraint
 
 
 class InvoiceBridgeOutboxTarget(models.Model):
@@ -32,7 +33,7 @@ class InvoiceBridgeOutboxTarget(models.Model):
     consecutive_failures = fields.Integer(readonly=True)
     last_error = fields.Char(readonly=True)
 
-    _sql_constraints = [("name_uniq", "unique(name)", "A delivery target is recorded once.")]
+    _name_uniq = Constraint("unique(name)", "A delivery target is recorded once.")
 
     def _pause(self, target, until, reason):
         """Pause ``target`` until ``until`` (never shortening an existing pause). One statement, no ORM reads."""

@@ -24,6 +24,7 @@ from ..lib.core_outcome import FAIL, RETRY, SUCCESS, Outcome, classify_http
 from ..lib.core_transport import Request
 from ..lib.easybill_client import DEFAULT_BASE_URL, EasybillClient, error_message, first_item_id, parse_id
 from ..lib.easybill_csv import CsvCustomer, CsvPosition, CsvValidationError, build_csv, validate_csv
+from .core_compat import Constraint
 
 _logger = logging.getLogger(__name__)
 
@@ -99,10 +100,8 @@ class InvoiceBridgeEasybillExport(models.Model):
                                  string="Requests", readonly=True)
     step_seq = fields.Integer(readonly=True, copy=False, help="Number of steps queued (idempotency keys).")
 
-    _sql_constraints = [
-        ("period_uniq", "unique(company_id, partner_id, period_start, supplement)",
-         "This month was already exported for this customer."),
-    ]
+    _period_uniq = Constraint("unique(company_id, partner_id, period_start, supplement)",
+                              "This month was already exported for this customer.")
 
     @api.depends("partner_id", "period_start", "supplement")
     def _compute_name(self):

@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from .core_compat import Constraint
+
 POSITION_TYPES = [("service", "Service"), ("cancellation_fee", "Cancellation fee")]
 
 
@@ -28,6 +30,4 @@ class InvoiceBridgeEasybillExportLine(models.Model):
     vat_percent = fields.Float("VAT %")
     subtotal = fields.Float("Net amount", digits="Account")
 
-    _sql_constraints = [
-        ("move_line_uniq", "unique(move_line_id)", "A journal item is exported to easybill at most once."),
-    ]
+    _move_line_uniq = Constraint("unique(move_line_id)", "A journal item is exported to easybill at most once.")

@@ -49,7 +49,9 @@ class AccountMove(models.Model):
         data = {
             "id": self.id,
             "invoice_no": self.ib_invoice_no,
-            "number": self.name if self.name and self.name != "/" else None,
+            # Odoo's number once posted (the API's contract): 18.0 numbers the first draft of a period already,
+            # 19.0 no draft; a draft's number is null on both
+            "number": self.name if self.posted_before and self.name and self.name != "/" else None,
             "status": self.ib_import_state or None,
             "state": self.state,
             "updated_at": fields.Datetime.to_string(self.write_date),

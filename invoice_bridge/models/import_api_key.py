@@ -10,6 +10,7 @@ from odoo.tools import SQL
 from odoo.addons.base.models.res_users import check_identity
 
 from ..lib.core_masking import remember_secrets
+from .core_compat import Constraint
 
 KEY_PREFIX = "ibk_"
 #: characters of the key kept in clear to find its row (never enough to use it)
@@ -49,7 +50,7 @@ class InvoiceBridgeApiKey(models.Model):
     rate_window_start = fields.Datetime(readonly=True, copy=False)
     rate_window_count = fields.Integer(readonly=True, copy=False)
 
-    _sql_constraints = [("key_hash_uniq", "unique(key_hash)", "This key already exists.")]
+    _key_hash_uniq = Constraint("unique(key_hash)", "This key already exists.")
 
     @api.constrains("user_id", "company_id")
     def _check_technical_user(self):

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.tools import escape_psql
 
+from .core_compat import Constraint
+
 
 class InvoiceBridgeSalesman(models.Model):
     """A salesman named by an importing system who is not an Odoo user (never turned into a login)."""
@@ -14,7 +16,7 @@ class InvoiceBridgeSalesman(models.Model):
     user_id = fields.Many2one("res.users", "Odoo user", help="Set when the name matches an Odoo user.")
     active = fields.Boolean(default=True)
 
-    _sql_constraints = [("name_company_uniq", "unique(company_id, name)", "This salesman already exists.")]
+    _name_company_uniq = Constraint("unique(company_id, name)", "This salesman already exists.")
 
     @api.model
     def _find_or_create(self, name, company, lock=None):

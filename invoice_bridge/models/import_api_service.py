@@ -140,8 +140,11 @@ class InvoiceBridgeImportService(models.AbstractModel):
         partner = Partner.search([("ref", "=", customer.code), ("company_id", "in", (company.id, False))],
                                  order="company_id, id", limit=1)
         vals = {"name": customer.name, "ib_area": customer.area or False, "street": customer.address1 or False,
-                "street2": customer.address2 or False, "phone": customer.phone1 or False,
-                "mobile": customer.phone2 or False, "email": customer.email or False}
+                "street2": customer.address2 or False, "email": customer.email or False}
+        if "mobile" in Partner._fields:  # 18.0
+            vals.update(phone=customer.phone1 or False, mobile=customer.phone2 or False)
+        else:  # 19.0 has one phone: phone2 only when phone1 is empty, as Odoo's 18 -> 19 upgrade moves mobile
+            vals["phone"] = customer.phone1 or customer.phone2 or False
         if not partner:
             self._lock_keys("partner", company, [customer.code])
             return Partner.create({**vals, "ref": customer.code, "company_id": company.id, "is_company": True})

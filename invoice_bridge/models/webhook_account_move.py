@@ -8,6 +8,7 @@ from odoo import _, api, fields, models
 from odoo.tools import SQL
 
 from ..lib import webhook_payloads as payloads
+from .core_compat import cron_progress
 
 _logger = logging.getLogger(__name__)
 
@@ -255,7 +256,10 @@ class AccountMove(models.Model):
         One query per company, whatever the number of invoices, partners and lines.
         """
         cap = self.env["invoice_bridge.config"]._get("webhook_ledger_cap", payloads.DEFAULT_LEDGER_CAP)
+        # flush what the query reads: a partner created in this transaction may not be in the database yet
         self.env["account.move.line"].flush_model()
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        self.env["account.account"].flush_model(["account_type"])
         ledgers = {}
         for company, moves in self.grouped("company_id").items():
             partners = moves.commercial_partner_id
@@ -347,7 +351,7 @@ class AccountMove(models.Model):
         todo = moves[:batch]
         errors = todo._ib_ensure_legal_pdf()
         done = len(todo) - len(errors)
-        self.env["ir.cron"]._notify_progress(done=done, remaining=0)
+        cron_progress(self.env, done)
         if len(moves) > batch and done:
             self.env.ref("invoice_bridge.ir_cron_render_invoice_pdfs").sudo()._trigger()
         return done

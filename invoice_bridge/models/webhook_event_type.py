@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from .core_compat import Constraint
+
 
 class InvoiceBridgeWebhookEventType(models.Model):
     _name = "invoice_bridge.webhook.event.type"
@@ -11,4 +13,4 @@ class InvoiceBridgeWebhookEventType(models.Model):
     description = fields.Char(translate=True)
     sequence = fields.Integer(default=10)
 
-    _sql_constraints = [("code_uniq", "unique(code)", "An event type code is unique.")]
+    _code_uniq = Constraint("unique(code)", "An event type code is unique.")

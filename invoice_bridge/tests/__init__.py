@@ -4,6 +4,7 @@ from . import test_core_sync_log
 from . import test_core_security
 from . import test_core_http
 from . import test_core_access
+from . import test_core_constraints
 # webhooks
 from . import test_webhook_events
 from . import test_webhook_pdf

@@ -81,6 +81,7 @@ EXTENDED_MODELS = (
     "product.template",
     "res.company",
     "res.config.settings",
+    "res.groups",  # only _ib_setup_security, the <function> of security/core_security.xml (no field, no right)
     "res.partner",
 )
 

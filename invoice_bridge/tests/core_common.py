@@ -5,7 +5,13 @@ from odoo.tests import TransactionCase
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
+from ..models.core_compat import field_name
 from .fakes.webhook_receiver import WebhookReceiver
+
+
+def user_groups(env, groups):
+    """The values that give a new user exactly ``groups`` (``group_ids`` on 19.0, ``groups_id`` on 18.0)."""
+    return {field_name(env["res.users"], "group_ids", "groups_id"): [Command.set(groups.ids)]}
 
 
 class ReceiverMixin:

@@ -1,6 +1,7 @@
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
+from ..models.core_compat import field_name
 from .core_common import BridgeCase
 
 
@@ -28,6 +29,55 @@ class TestSecurity(BridgeCase):
         self.assertFalse(self.billing.has_group("invoice_bridge.group_invoice_bridge_manager"))
         admin = self.env.ref("base.user_admin")
         self.assertTrue(admin.has_group("invoice_bridge.group_invoice_bridge_manager"))
+
+    def test_groups_are_filed_and_the_setup_is_idempotent(self):
+        """18.0 files the groups under our category, 19.0 under our privilege; running the setup again (an update)
+        changes nothing."""
+        Groups = self.env["res.groups"]
+        groups = self.env.ref("invoice_bridge.group_invoice_bridge_user") | self.env.ref(
+            "invoice_bridge.group_invoice_bridge_manager")
+        filing = "privilege_id" if "privilege_id" in Groups._fields else "category_id"
+        before = groups[filing]
+        self.assertEqual(len(before), 1)
+        if filing == "category_id":
+            self.assertEqual(before, self.env.ref("invoice_bridge.module_category_invoice_bridge"))
+        else:
+            self.assertEqual(before, self.env.ref("invoice_bridge.res_groups_privilege_invoice_bridge"))
+            self.assertEqual(before.category_id, self.env.ref("base.module_category_accounting"))
+        count = self.env[before._name].search_count([])
+        Groups._ib_setup_security()
+        Groups._ib_setup_security()
+        self.assertEqual(groups[filing], before)
+        self.assertEqual(self.env[before._name].search_count([]), count)
+        admins = self.env.ref("base.user_root") | self.env.ref("base.user_admin")
+        manager = self.env.ref("invoice_bridge.group_invoice_bridge_manager").with_context(active_test=False)
+        self.assertEqual(manager[field_name(Groups, "user_ids", "users")] & admins, admins)
+
+    def test_setup_adopts_what_it_finds(self):
+        """19.0: a database upgraded from 18.0 may come with a privilege made from our category, under another XML
+        id (or none): the setup files nothing twice, it names that privilege with our XML id. 18.0: groups moved
+        out of our category are filed back."""
+        Groups = self.env["res.groups"]
+        groups = self.env.ref("invoice_bridge.group_invoice_bridge_user") | self.env.ref(
+            "invoice_bridge.group_invoice_bridge_manager")
+        if "privilege_id" not in Groups._fields:
+            category = groups.category_id
+            groups.category_id = False
+            Groups._ib_setup_security()
+            self.assertEqual(groups.mapped("category_id"), category)
+            return
+        ours = self.env.ref("invoice_bridge.res_groups_privilege_invoice_bridge")
+        upgraded = self.env["res.groups.privilege"].create({"name": "Invoice Bridge"})
+        self.env["ir.model.data"].create({"module": "invoice_bridge", "name": "privilege_from_category",
+                                          "model": upgraded._name, "res_id": upgraded.id})
+        groups.privilege_id = upgraded
+        ours.unlink()
+        count = self.env["res.groups.privilege"].search_count([])
+        Groups._ib_setup_security()
+        Groups._ib_setup_security()
+        self.assertEqual(groups.privilege_id, upgraded)
+        self.assertEqual(self.env.ref("invoice_bridge.res_groups_privilege_invoice_bridge"), upgraded)
+        self.assertEqual(self.env["res.groups.privilege"].search_count([]), count)
 
     def test_user_reads_but_does_not_write(self):
         logs = self.Log.with_user(self.ib_user).search([])

@@ -12,6 +12,7 @@ from odoo.tools import mute_logger
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
 from ..lib.easybill_csv import HEADER, read_csv
+from .core_common import user_groups
 from .fakes.easybill_fake import FakeEasybill
 
 KEY = "test-easybill-key"
@@ -416,7 +417,7 @@ class TestEasybillMultiCompany(EasybillCase):
         user = self.env["res.users"].create({
             "name": "A only", "login": "a_only", "company_id": self.company.id,
             "company_ids": [Command.set(self.company.ids)],
-            "groups_id": [Command.set([self.env.ref("account.group_account_invoice").id])]})
+            **user_groups(self.env, self.env.ref("account.group_account_invoice"))})
         self.assertEqual(self.Export.with_user(user).search([]), export_a)
         with self.assertRaises(AccessError):
             export_b.with_user(user).read(["name"])

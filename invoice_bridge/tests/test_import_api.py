@@ -7,6 +7,8 @@ from odoo.tests import HttpCase, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
+from .core_common import user_groups
+
 DATA = Path(__file__).resolve().parent / "data"
 SAMPLE = (DATA / "import_api_seed002_sample.json").read_bytes()
 SAMPLE_AS_PRINTED = (DATA / "import_api_seed002_sample_as_printed.json").read_bytes()
@@ -31,7 +33,7 @@ class ImportApiCase(AccountTestInvoicingCommon, HttpCase):
         cls.tech_user = cls.env["res.users"].create({
             "name": "ALFA ERP (technical)", "login": "alfa_tech", "company_id": cls.company.id,
             "company_ids": [Command.set(cls.company.ids)],
-            "groups_id": [Command.set([billing.id, cls.env.ref("base.group_user").id])]})
+            **user_groups(cls.env, billing | cls.env.ref("base.group_user"))})
         cls.key_record = cls.env["invoice_bridge.api.key"].create(
             {"name": "ALFA ERP", "company_id": cls.company.id, "user_id": cls.tech_user.id})
         cls.key = issue_key(cls.key_record)
@@ -192,6 +194,22 @@ class TestImportApi(ImportApiCase):
         self.assertEqual(partner.name, "LifeCare Pharmacy")
         self.assertEqual(move.invoice_line_ids[0].product_id, product)  # matched by barcode
 
+    def test_customer_phones(self):
+        """phone1 is the partner's phone; phone2 its mobile on 18.0, and on 19.0 (no mobile) its phone when phone1
+        is empty, as Odoo's 18 -> 19 upgrade moves mobile."""
+        customer = self.payload()["customer"]
+        has_mobile = "mobile" in self.env["res.partner"]._fields
+        cases = [("CUST-1", "111", "222", {"phone": "111", "mobile": "222"} if has_mobile else {"phone": "111"}),
+                 ("CUST-2", "", "222", {"phone": False, "mobile": "222"} if has_mobile else {"phone": "222"})]
+        for index, (code, phone1, phone2, expected) in enumerate(cases):
+            with self.subTest(code=code):
+                invoice_no = f"PHONES-{index}"
+                body = self.payload(invoice_no=invoice_no,
+                                    customer={**customer, "code": code, "phone1": phone1, "phone2": phone2})
+                status, answer = self.call(IMPORT, json.dumps(body))
+                self.assertEqual(status, 201, answer)
+                self.assertRecordValues(self.imported(invoice_no).partner_id, [expected])
+
     def test_salesman_matched_to_a_user(self):
         self.tech_user.copy({"name": "Ajay", "login": "ajay"})
         status, _body = self.call(IMPORT, SAMPLE)
@@ -245,7 +263,7 @@ class TestImportApiAuth(ImportApiCase):
         accountant = self.env["res.users"].create({
             "name": "Anna Accountant", "login": "anna", "company_id": self.company.id,
             "company_ids": [Command.set(self.company.ids)],
-            "groups_id": [Command.set([self.env.ref("account.group_account_invoice").id])]})
+            **user_groups(self.env, self.env.ref("account.group_account_invoice"))})
         token = self.env["res.users.apikeys"].with_user(accountant)._generate("rpc", "import", self.tomorrow())
         status, body = self.call(IMPORT, SAMPLE, key=False, headers={"Authorization": f"Bearer {token}"})
         self.assertEqual(status, 201, body)
@@ -257,7 +275,7 @@ class TestImportApiAuth(ImportApiCase):
     def test_bearer_user_without_billing_rights_is_refused(self):
         employee = self.env["res.users"].create({"name": "Emp", "login": "emp", "company_id": self.company.id,
                                                  "company_ids": [Command.set(self.company.ids)],
-                                                 "groups_id": [Command.set(self.env.ref("base.group_user").ids)]})
+                                                 **user_groups(self.env, self.env.ref("base.group_user"))})
         token = self.env["res.users.apikeys"].with_user(employee)._generate("rpc", "import", self.tomorrow())
         status, _body = self.call(IMPORT, SAMPLE, key=False, headers={"Authorization": f"Bearer {token}"})
         self.assertEqual(status, 403)

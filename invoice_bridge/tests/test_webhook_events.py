@@ -329,6 +329,20 @@ class TestWebhookEvents(WebhookCase):
         self.assertEqual(body["operations"][2]["payload"]["partner_id"], partner.id)
         self.assertLessEqual(entries[0]["date"], entries[-1]["date"], "oldest first")
 
+    def test_ledger_reads_partners_not_yet_flushed(self):
+        """The ledger is raw SQL over res_partner: a commercial partner still in the ORM's cache counts (18.0's
+        posting flushed it by chance before the query, 19.0's does not)."""
+        company = self.env["res.partner"].create({"name": "Parent Co", "is_company": True})
+        self.make_ledger(company, 3)
+        contact = self.env["res.partner"].create({"name": "Leaving contact", "parent_id": company.id})
+        self.make_ledger(contact, 2)
+        move = self.make_invoice(partner=company)
+        self.env.flush_all()
+        contact.parent_id = False  # its own commercial partner again, in the cache only: its lines leave the ledger
+        ledger = move._ib_ledger_data()[move]
+        self.assertEqual(ledger["partner_id"], company.id)
+        self.assertEqual(len(ledger["lines"]), 3 + 1)
+
     def make_ledger(self, partner, count):
         """One posted entry with ``count`` receivable lines of 1.0 for ``partner``."""
         receivable = self.company_data["default_account_receivable"]
