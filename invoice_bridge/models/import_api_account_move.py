@@ -2,6 +2,9 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+#: import states in which only Approve may post the invoice (seed 003: draft → waiting approval → approved → posted)
+UNAPPROVED_STATES = ("waiting_approval", "review")
+
 IMPORT_STATES = [
     ("waiting_approval", "Waiting approval"),
     ("review", "Returned to billing"),
@@ -40,6 +43,30 @@ class AccountMove(models.Model):
         self.env.cr.execute("""CREATE UNIQUE INDEX IF NOT EXISTS account_move_ib_invoice_no_uniq
                                ON account_move (company_id, ib_invoice_no) WHERE ib_invoice_no IS NOT NULL""")
         return result
+
+    @api.depends("ib_import_state")
+    def _compute_hide_post_button(self):
+        """Odoo's Confirm is hidden on imported invoices that are not approved yet: Approve posts them."""
+        result = super()._compute_hide_post_button()
+        for move in self:
+            if move.ib_import_state in UNAPPROVED_STATES:
+                move.hide_post_button = True
+        return result
+
+    def _post(self, soft=True):
+        """Refuse to post imported invoices that were not approved, whatever button or code posts them: Odoo's
+        Confirm, the list's Confirm Entries (which calls ``_post`` directly) and auto-post (which turns a
+        ``UserError`` into a chatter note) all come here. Approve marks the invoice approved before posting."""
+        unapproved = self.filtered(lambda m: m.ib_import_state in UNAPPROVED_STATES)
+        if unapproved:
+            waiting = unapproved.filtered(lambda m: m.ib_import_state == "waiting_approval")
+            names = ", ".join(unapproved.mapped(lambda m: m.ib_invoice_no or m.display_name))
+            if waiting == unapproved:
+                raise UserError(_("Imported invoice(s) %s are waiting for approval: use Approve to post them, or "
+                                  "Return to billing to ask the sender for a correction.", names))
+            raise UserError(_("Imported invoice(s) %s were returned to billing and wait for the sender's "
+                              "correction: they can be approved once the sender has corrected them.", names))
+        return super()._post(soft=soft)
 
     def _ib_import_data(self, keys=None):
         """The invoice as the import API shows it: its ONE serialisation, used by the answers of POST and PATCH
@@ -97,9 +124,10 @@ class AccountMove(models.Model):
         waiting = self.filtered(lambda m: m.ib_import_state == "waiting_approval" and m.state == "draft")
         if waiting != self:
             raise UserError(_("Only invoices waiting for approval can be approved."))
-        waiting.action_post()
-        waiting.write({"ib_import_state": "approved", "ib_approved_by_id": self.env.uid,
-                       "ib_approved_at": fields.Datetime.now()})
+        with self.env.cr.savepoint():  # approved first (posting refuses unapproved imports), undone if posting fails
+            waiting.write({"ib_import_state": "approved", "ib_approved_by_id": self.env.uid,
+                           "ib_approved_at": fields.Datetime.now()})
+            waiting.action_post()
         return True
 
     def action_ib_return_to_billing(self):

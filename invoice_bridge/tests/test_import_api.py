@@ -3,6 +3,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from odoo import Command, fields
+from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
@@ -361,6 +362,51 @@ class TestImportApiReview(ImportApiCase):
         status, _body = self.patch({"invoice_no": "LTPI-77282", "items": [{"item_code": "PR650", "quantity": 1}]})
         self.assertEqual(status, 409)
         self.assertEqual(line.quantity, 20)
+
+    def _confirm_entries(self, moves):
+        """The list's Actions ▸ Confirm Entries (Odoo's wizard calls ``_post`` directly)."""
+        wizard = self.env["validate.account.move"].with_context(
+            active_model="account.move", active_ids=moves.ids).create({})
+        return wizard.validate_move()
+
+    def test_odoo_buttons_cannot_post_an_unapproved_import(self):
+        """Seed 003: draft → waiting approval → approved → posted; Confirm and Confirm Entries never skip Approve."""
+        for state in ("waiting_approval", "review"):
+            if state == "review":
+                self.move._ib_return_to_billing("PR650 batch missing")
+            self.assertEqual(self.move.ib_import_state, state)
+            self.assertTrue(self.move.hide_post_button)  # Odoo's Confirm is hidden
+            with self.assertRaisesRegex(UserError, "LTPI-77282"):
+                self.move.action_post()  # the button, called anyway (a stale form, RPC)
+            with self.assertRaisesRegex(UserError, "LTPI-77282"):
+                self._confirm_entries(self.move)
+            self.assertRecordValues(self.move, [{"state": "draft", "ib_import_state": state}])
+        # the sender's correction still answers as the banner says, and the invoice goes back to approval
+        status, body = self.patch({"invoice_no": "LTPI-77282", "items": [{"item_code": "PR650", "quantity": 5}]})
+        self.assertEqual((status, body["data"]["status"]), (200, "waiting_approval"), body)
+
+    def test_auto_post_leaves_an_unapproved_import_in_draft(self):
+        self.move.write({"auto_post": "at_date", "date": fields.Date.today() - timedelta(days=1)})
+        self.env["account.move"]._autopost_draft_entries()  # Odoo's cron: a UserError becomes a chatter note
+        self.assertRecordValues(self.move, [{"state": "draft", "ib_import_state": "waiting_approval"}])
+
+    def test_approve_marks_approved_before_posting(self):
+        self.assertTrue(self.move.hide_post_button)
+        self.move.action_ib_approve()
+        self.assertRecordValues(self.move, [{"state": "posted", "ib_import_state": "approved",
+                                             "hide_post_button": True}])
+        self.move.button_draft()  # an approved invoice reset to draft is confirmed with Odoo's own button
+        self.move.invalidate_recordset(["hide_post_button"])  # Odoo's compute does not depend on the state
+        self.assertFalse(self.move.hide_post_button)
+        self.move.action_post()
+        self.assertEqual(self.move.state, "posted")
+
+    def test_approve_that_cannot_post_stays_waiting(self):
+        self.move.invoice_line_ids.unlink()  # Odoo refuses to post an invoice without lines
+        with self.assertRaises(UserError):
+            self.move.action_ib_approve()
+        self.assertRecordValues(self.move, [{"state": "draft", "ib_import_state": "waiting_approval",
+                                             "ib_approved_by_id": False}])
 
     def test_patch_replace_items(self):
         self.move._ib_return_to_billing("wrong items")
