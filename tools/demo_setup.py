@@ -106,7 +106,8 @@ Users = env["res.users"].with_context(active_test=False)
 tech = Users.search([("login", "=", "demo_import_api")], limit=1) or Users.create({
     "name": "Demo ERP (technical user)", "login": "demo_import_api", "email": "erp@example.com",
     "company_id": company.id, "company_ids": [(6, 0, company.ids)],
-    "groups_id": [(6, 0, [billing.id, env.ref("base.group_user").id])]})
+    ("group_ids" if "group_ids" in Users._fields else "groups_id"):  # 19.0 / 18.0
+        [(6, 0, [billing.id, env.ref("base.group_user").id])]})
 Keys = env["invoice_bridge.api.key"].with_context(active_test=False)
 key_record = Keys.search([("name", "=", "Demo ERP")], limit=1) or Keys.create(
     {"name": "Demo ERP", "company_id": company.id, "user_id": tech.id})
