@@ -319,7 +319,13 @@ class AccountMove(models.Model):
             with self.env.cr.savepoint():
                 invoices_data = {move: {"pdf_report": sender._get_default_pdf_report_id(move)} for move in self}
                 sender.with_company(self.company_id)._prepare_invoice_pdf_report(invoices_data)
-                sender._link_invoice_documents(invoices_data)
+                # the attachment becomes invoice_pdf_report_file, which Send & Print reuses; not through
+                # account.move.send._link_invoice_documents, which also marks the invoice sent and makes the PDF
+                # its main attachment: nothing was sent to the customer
+                values = [data["pdf_attachment_values"] for data in invoices_data.values()
+                          if data.get("pdf_attachment_values")]
+                self.env["ir.attachment"].sudo().create(values)
+                self.invalidate_recordset(["invoice_pdf_report_id", "invoice_pdf_report_file"])
         except Exception as exc:  # noqa: BLE001 - any rendering failure: reported on the message, retried
             _logger.warning("invoice_bridge: PDF of %s could not be rendered: %s", ", ".join(self.mapped("name")),
                             exc)

@@ -71,3 +71,23 @@ class TestWebhookPdf(WebhookCase, HttpCase):
         self.assertEqual(list(errors), [move.id], "the broken one fails alone")
         self.assertTrue(fine.invoice_pdf_report_id)
         self.assertFalse(move.invoice_pdf_report_id)
+
+    def test_delivery_and_legal_pdf_leave_the_invoice_not_sent(self):
+        """#16.2: announcing an invoice to a webhook is not sending it to the customer."""
+        move = self.make_invoice()
+        self.drain()
+        self.assertEqual(self.messages_for(move).state, "done")
+        self.env["account.move"].with_context(force_report_rendering=True)._ib_cron_render_invoice_pdfs()
+        self.url_open(self.pdf_url(move).path + "?" + self.pdf_url(move).query)  # the receiver downloads it
+        self.assertTrue(move.invoice_pdf_report_id, "the legal PDF is stored, for Send & Print to reuse")
+        self.assertRecordValues(move, [{"is_move_sent": False, "message_main_attachment_id": False}])
+        not_sent = self.env["account.move"].search([("is_move_sent", "=", False), ("id", "=", move.id)])
+        self.assertEqual(not_sent, move, "still in Odoo's Not Sent filter")
+        tracked = self.env["mail.tracking.value"].sudo().search([
+            ("mail_message_id", "in", move.message_ids.ids), ("field_id.name", "=", "is_move_sent")])
+        self.assertFalse(tracked, "no 'Is Move Sent' change in the chatter")
+        self.assertFalse(self.env["mail.mail"].sudo().search([("model", "=", "account.move"),
+                                                             ("res_id", "=", move.id)]), "no mail to anyone")
+        # Send & Print reuses the stored legal PDF rather than rendering another
+        docs = move._get_invoice_legal_documents_all(allow_fallback=True)
+        self.assertEqual(docs[0]["content"], move.invoice_pdf_report_id.raw)
