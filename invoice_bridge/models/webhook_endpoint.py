@@ -15,6 +15,10 @@ from ..lib.webhook_signer import generate_secret
 
 #: how long the previous secret keeps signing after a rotation
 ROTATION_GRACE = timedelta(hours=24)
+#: an archived endpoint's target is paused this long (until it is unarchived, in practice)
+ARCHIVED_PAUSE = timedelta(days=365 * 100)
+#: outbox states of messages still to be delivered
+WAITING_STATES = ("pending", "in_progress")
 
 
 class InvoiceBridgeWebhookEndpoint(models.Model):
@@ -77,8 +81,8 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
             endpoint.last_error = target.last_error if target else False
 
     def _compute_pending_count(self):
-        counts = dict(self.env["invoice_bridge.outbox"]._read_group(
-            [("webhook_endpoint_id", "in", self.ids), ("state", "in", ("pending", "in_progress"))],
+        counts = dict(self.env["invoice_bridge.outbox"].sudo()._read_group(
+            [("webhook_endpoint_id", "in", self.ids), ("state", "in", WAITING_STATES)],
             ["webhook_endpoint_id"], ["__count"]))
         for endpoint in self:
             endpoint.pending_count = counts.get(endpoint, 0)
@@ -140,13 +144,58 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
         return endpoints
 
     def write(self, vals):
+        changing = self.filtered(lambda e: e.active != bool(vals["active"])) if "active" in vals else self.browse()
         res = super().write(vals)
         if {"active", "company_id", "event_type_ids", "secret", "previous_secret"} & set(vals):
             self.env.registry.clear_cache()  # _subscriptions, the sync log's known secrets
+        if changing:
+            changing._hold_or_release_messages()
         return res
 
+    def _hold_or_release_messages(self):
+        """Archived: the endpoint's waiting messages are held (its delivery target is paused), never failed.
+        Unarchived: they are sent again at once. A note says so on the endpoint."""
+        targets = self.env["invoice_bridge.outbox.target"].sudo()
+        for endpoint in self:
+            waiting = endpoint.pending_count
+            if endpoint.active:
+                targets.search([("name", "=", endpoint._target_name())]).write(
+                    {"paused_until": False, "pause_reason": False})
+                body = _("Unarchived: its %s waiting message(s) are sent now.", waiting)
+                self.env["invoice_bridge.outbox"]._trigger_drain()
+            else:
+                targets._pause(endpoint._target_name(), fields.Datetime.now() + ARCHIVED_PAUSE,
+                               _("The endpoint is archived"))
+                body = _("Archived: its %s waiting message(s) are kept and are sent when the endpoint is "
+                         "unarchived; no new event is queued for it meanwhile.", waiting)
+            endpoint.message_post(body=body)
+        self.invalidate_recordset(["pending_count"])
+
+    def action_archive(self):
+        """Odoo's Archive, saying what becomes of the endpoint's messages."""
+        waiting = sum(self.mapped("pending_count"))
+        super().action_archive()
+        return {"type": "ir.actions.client", "tag": "display_notification", "params": {
+            "type": "warning" if waiting else "info", "sticky": False, "next": {"type": "ir.actions.act_window_close"},
+            "message": _("Archived. %s waiting message(s) are kept and sent when you unarchive the endpoint.",
+                         waiting)}}
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_waiting_messages(self):
+        """An endpoint with messages still to deliver can't be deleted (they would fail with nowhere to go)."""
+        waiting = self.filtered("pending_count")
+        if waiting:
+            raise UserError(_(
+                "%(names)s still has %(n)s message(s) waiting to be delivered. Archive it instead: its messages "
+                "are kept and sent when it is unarchived. Or cancel them in its Deliveries first.",
+                names=", ".join(waiting.mapped("name")), n=sum(waiting.mapped("pending_count"))))
+
     def unlink(self):
+        # failed or given-up messages can never be retried once their endpoint is gone: cancel them, with why
+        ended = self.env["invoice_bridge.outbox"].sudo().search(
+            [("webhook_endpoint_id", "in", self.ids), ("state", "in", ("failed", "dead"))])
         res = super().unlink()
+        ended.write({"state": "cancelled", "last_error": _("The endpoint was deleted.")})
         self.env.registry.clear_cache()  # _subscriptions
         return res
 

@@ -1,9 +1,10 @@
 """The webhook channel in the delivery engine: signed requests to the endpoints, their health afterwards."""
 from odoo import _, fields, models
 
-from ..lib.core_outcome import FAIL, SUCCESS, Outcome
+from ..lib.core_outcome import FAIL, RETRY, SUCCESS, Outcome
 from ..lib.core_transport import DEFAULT_TIMEOUT, Request
 from ..lib.webhook_signer import WebhookSigner
+from .webhook_endpoint import ARCHIVED_PAUSE
 
 
 class InvoiceBridgeOutbox(models.Model):
@@ -20,9 +21,14 @@ class InvoiceBridgeOutbox(models.Model):
         prepared = super(InvoiceBridgeOutbox, self - mine)._channel_requests()
         for msg in mine:
             endpoint = msg.webhook_endpoint_id.sudo()
-            if not endpoint or not endpoint.active:
-                prepared[msg.id] = Outcome(FAIL, _("The endpoint is archived or deleted."),
-                                           hint=_("Unarchive the endpoint, then retry."))
+            if not endpoint:
+                prepared[msg.id] = Outcome(FAIL, _("The endpoint was deleted."),
+                                           hint=_("Nothing can deliver this message any more."))
+                continue
+            if not endpoint.active:  # archived between the claim and now: held with the others, not failed
+                prepared[msg.id] = Outcome(RETRY, _("The endpoint is archived: the message waits until it is "
+                                                    "unarchived."), pause_target=ARCHIVED_PAUSE.total_seconds(),
+                                           hint=_("Unarchive the endpoint to send its waiting messages."))
                 continue
             secrets = endpoint._signing_secrets()
             headers = {"Content-Type": "application/json",

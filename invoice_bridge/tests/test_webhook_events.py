@@ -5,7 +5,7 @@ from freezegun import freeze_time
 from standardwebhooks.webhooks import Webhook
 
 from odoo import Command, fields
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from .core_common import WebhookCase
@@ -133,6 +133,36 @@ class TestWebhookEvents(WebhookCase):
         self.assertIn("410", self.endpoint.message_ids[0].body)
         # nothing is queued for an archived endpoint
         self.assertFalse(self.messages_for(self.make_invoice()))
+
+    def test_endpoint_with_waiting_messages_is_archived_not_deleted(self):
+        """#16.4: Odoo's Delete refuses while messages wait; Archive holds them, Unarchive sends them."""
+        move = self.make_invoice()
+        message = self.messages_for(move)
+        with self.assertRaisesRegex(UserError, "Archive it instead"):
+            self.endpoint.unlink()
+        self.assertTrue(self.endpoint.exists())
+        action = self.endpoint.action_archive()
+        self.assertIn("1 waiting message(s) are kept", action["params"]["message"])
+        self.assertIn("Archived: its 1 waiting message(s) are kept", self.endpoint.message_ids[0].body)
+        self.drain()
+        self.assertRecordValues(message, [{"state": "pending", "attempt_count": 0}])
+        self.assertFalse(self.receiver.deliveries, "held, not attempted, never failed")
+        self.assertFalse(self.Log.search([("outbox_id", "=", message.id)]))
+        self.endpoint.action_unarchive()
+        self.drain()
+        self.assertEqual(message.state, "done")
+        self.assertEqual(len(self.receiver.deliveries), 1)
+        self.endpoint.unlink()  # nothing waits any more
+        self.assertEqual(message.state, "done")
+
+    def test_deleting_an_endpoint_cancels_what_can_no_longer_be_retried(self):
+        self.receiver.fail_next(1, status=410)
+        move = self.make_invoice()
+        self.drain()
+        message = self.messages_for(move)
+        self.assertEqual(message.state, "failed")
+        self.endpoint.unlink()
+        self.assertRecordValues(message, [{"state": "cancelled", "last_error": "The endpoint was deleted."}])
 
     def test_rotation_signs_with_both_secrets(self):
         old = self.endpoint.sudo().secret
