@@ -27,8 +27,23 @@ def _module_state(dbname):
                           capture_output=True, text=True, check=True).stdout.strip()
 
 
+def _count(dbname, table):
+    return int(subprocess.run(["psql", "-d", dbname, "-qAtc", f"SELECT count(*) FROM {table}"],
+                              capture_output=True, text=True, check=True).stdout)
+
+
 def test_uninstall_then_reinstall(odoo_src, dbname):
     assert "invoice_bridge_outbox" in _tables(dbname)
+    # an append-only log and undeletable messages must not stop the uninstall (#16.3): write some first
+    history = ("Outbox = env['invoice_bridge.outbox']\n"
+               "msg = Outbox._enqueue({'channel': 'http', 'target': 'uninstall-test', 'url': 'http://127.0.0.1:9/',"
+               " 'payload': '{}', 'idempotency_key': 'uninstall-test'})\n"
+               "env['invoice_bridge.sync.log']._log({'channel': 'http', 'state': 'failed', 'outbox_id': msg.id,"
+               " 'message': 'before uninstall'})\n"
+               "env.cr.commit()\n")
+    result = _odoo(odoo_src, dbname, "shell", stdin=history)
+    assert _count(dbname, "invoice_bridge_sync_log") > 0, result.stderr[-3000:]
+    assert _count(dbname, "invoice_bridge_outbox") > 0
     script = ("env['ir.module.module'].search([('name', '=', 'invoice_bridge')]).button_immediate_uninstall()\n"
               "env.cr.commit()\n")
     result = _odoo(odoo_src, dbname, "shell", stdin=script)

@@ -126,7 +126,17 @@ class AccountMove(models.Model):
                         # what the bill holds before the results: values still equal to it are not user edits
                         "ib_extract_filled": {"baseline": {f: move._ib_extract_value(f) for f in EXTRACT_FIELDS}}})
         self.env["invoice_bridge.outbox"]._extract_queue_parses(todo)
-        return True
+        skipped = self - todo
+        if not skipped:
+            return True
+        # a stale tab (or a second click) still shows Digitize: say why nothing was sent again
+        return {"type": "ir.actions.client", "tag": "display_notification", "params": {
+            "type": "warning", "sticky": False, "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            "message": _("%(bills)s: already sent for digitization (%(state)s). Nothing was sent again and no "
+                         "credit was spent.", bills=", ".join(skipped.mapped("display_name")),
+                         state=", ".join(sorted(set(skipped.mapped(
+                             lambda m: dict(m._fields["ib_extract_state"]._description_selection(m.env))[
+                                 m.ib_extract_state])))))}}
 
     def _ib_extract_parse_params(self, client):
         """What the parse call of this bill carries, but the token and the document (added when it is sent)."""

@@ -100,7 +100,9 @@ class TestIapExtract(IapExtractCase):
         parse = self.env["invoice_bridge.outbox"].search([("res_id", "=", move.id), ("extract_call", "=", "parse")])
         self.assertEqual(parse.state, "pending")
         self.assertNotIn("company-a-token", parse.payload, "the token is added when sent, never stored")
-        move.action_ib_digitize()  # a second click, or a stale tab: no second parse, no second credit
+        stale = move.action_ib_digitize()  # a second click, or a stale tab: no second parse, no second credit
+        self.assertEqual(stale["tag"], "display_notification")
+        self.assertIn("no credit was spent", stale["params"]["message"])
         self.assertEqual(len(self.env["invoice_bridge.outbox"].search([("res_id", "=", move.id)])), 1)
         self.drain()
         self.assertEqual(self.fake.count("parse"), 1)
