@@ -35,6 +35,8 @@ def test_gone_and_transport_errors():
 
 def test_transport_turns_errors_into_exchanges(receiver):
     with Transport() as transport:
+        unknown = transport.send(Request("POST", "http://no-such-host.invalid/x", b"{}", timeout=2))
+        assert unknown.summary == "could not connect to no-such-host.invalid: host name not found"
         ok = transport.send(Request("POST", f"{receiver.url}/x", b"{}", {"Content-Type": "application/json"}))
         assert ok.ok and ok.status == 200 and ok.elapsed_ms >= 0
         receiver.fail_next(1, status=200, delay=1.0)
@@ -44,7 +46,10 @@ def test_transport_turns_errors_into_exchanges(receiver):
         receiver.down()
         refused = transport.send(Request("POST", f"{receiver.url}/x", b"{}", timeout=1))
         assert refused.error_kind == "connection"
-        assert refused.summary == f"could not connect to 127.0.0.1:{receiver.port}"
+        assert refused.summary == f"could not connect to 127.0.0.1:{receiver.port}: connection refused"
+        assert " object at 0x" not in refused.error, "no Python object address in the log's Error tab (#16.11)"
+        assert refused.error.startswith(refused.summary)
+        assert " object at 0x" not in slow.error
         assert classify_http(refused).message == refused.summary, "the log's message stays one short line"
         receiver.fail_next(1, status=302)
         receiver.up()

@@ -8,6 +8,7 @@ from ib_lib.core_retry import (
     MAX_RETRY_AFTER,
     ScheduleError,
     delay_after_failure,
+    describe_schedule,
     parse_retry_after,
     parse_schedule,
 )
@@ -39,3 +40,15 @@ def test_retry_after_seconds_date_and_garbage():
     assert parse_retry_after("999999999") == MAX_RETRY_AFTER
     assert parse_retry_after("soon") is None
     assert parse_retry_after(None) is None
+
+
+def test_schedule_in_words():
+    """#16.12: the settings screen says what the schedule means instead of showing only the raw string."""
+    assert describe_schedule(parse_schedule(DEFAULT_SCHEDULE)) == (
+        "10 attempts: at once, then after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 1 d. "
+        "Gives up 3 d 3 h after the first.")
+    assert describe_schedule([0, 5, 300]) == "3 attempts: at once, then after 5 s and 5 min. Gives up 5 min 5 s " \
+                                             "after the first."
+    assert describe_schedule([0]) == "1 attempt, at once; no retry."
+    assert describe_schedule([60, 90]) == "2 attempts: after 1 min, then after 1 min 30 s. Gives up 1 min 30 s " \
+                                          "after the first."

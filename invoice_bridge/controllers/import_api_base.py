@@ -224,6 +224,19 @@ class ImportApiBase(http.Controller):
         except (ValueError, AttributeError):
             return ""
 
+    @staticmethod
+    def _reference_of_body():
+        """The sender's invoice number, when the body read so far names one: the log is searched by it, also
+        for requests that created no invoice (a 400, a 409)."""
+        body = getattr(request, "_ib_body", None)
+        if not body:
+            return False
+        try:
+            number = json.loads(body).get("invoice_no")
+        except (ValueError, AttributeError, UnicodeDecodeError):
+            return False
+        return number.strip()[:64] or False if isinstance(number, str) else False
+
     def _log(self, env, caller, status, started, move_id=None, partner_id=None, message="", hint="",
              detached=False):
         httprequest = request.httprequest
@@ -240,6 +253,7 @@ class ImportApiBase(http.Controller):
             "hint": hint or False,
             "user_id": caller.uid if caller else False,
             "request_headers": dict(httprequest.headers),
+            "reference": self._reference_of_body(),
         }
         match = BEARER_RE.match(httprequest.headers.get("Authorization") or "")
         vals["secrets"] = tuple(s for s in (httprequest.headers.get("X-API-KEY"), match and match.group(1)) if s)

@@ -58,3 +58,30 @@ def parse_retry_after(value, now=None):
         when = when.replace(tzinfo=timezone.utc)
     now = now or datetime.now(timezone.utc)
     return float(min(max((when - now).total_seconds(), 0), MAX_RETRY_AFTER))
+
+
+def _duration(seconds):
+    """``5`` → ``"5 s"``, ``300`` → ``"5 min"``, ``7200`` → ``"2 h"``, ``90000`` → ``"1 d 1 h"`` (round figures)."""
+    seconds = int(round(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{n} {unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "min"), (secs, "s")) if n]
+    return " ".join(parts[:2]) or "0 s"
+
+
+def describe_schedule(schedule):
+    """The schedule in words, for the settings screen: when each attempt is made and when the engine gives up.
+
+    ``[0, 5, 300]`` → ``"3 attempts: at once, then after 5 s and 5 min. Gives up 5 min 5 s after the first."``
+    """
+    if not schedule:
+        return ""
+    first, later = schedule[0], schedule[1:]
+    start = "at once" if not first else f"after {_duration(first)}"
+    if not later:
+        return f"1 attempt, {start}; no retry."
+    waits = [_duration(d) for d in later]
+    listed = waits[0] if len(waits) == 1 else ", ".join(waits[:-1]) + " and " + waits[-1]
+    return (f"{len(schedule)} attempts: {start}, then after {listed}. "
+            f"Gives up {_duration(sum(later))} after the first.")

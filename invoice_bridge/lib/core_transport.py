@@ -5,6 +5,7 @@ always sends a timeout, measures the elapsed time and turns every transport erro
 with ``error`` set, so callers never see a ``requests`` exception.
 """
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -55,6 +56,50 @@ class Exchange:
         return not self.error and 200 <= self.status < 300
 
 
+_OBJECT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>:?\s*")
+_ERRNO = re.compile(r"\[Errno -?\d+\]\s*")
+
+
+def _root_cause(exc):
+    """The innermost reason of a ``requests`` error (urllib3 wraps it in MaxRetryError, then NewConnectionError)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        inner = getattr(exc, "reason", None) or exc.__cause__ or exc.__context__
+        if inner is None and exc.args and isinstance(exc.args[0], BaseException):
+            inner = exc.args[0]
+        if inner is None or not isinstance(inner, BaseException):
+            return exc
+        exc = inner
+    return exc
+
+
+def connection_reason(exc):
+    """Why a connection failed, in a few words a person reads ("connection refused", "host name not found")."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "secure connection (TLS) failed"
+    root = _root_cause(exc)
+    text = _ERRNO.sub("", _OBJECT_REPR.sub("", str(root))).strip()
+    lowered = text.lower()
+    if isinstance(root, ConnectionRefusedError) or "connection refused" in lowered:
+        return "connection refused"
+    if "name or service not known" in lowered or "nodename nor servname" in lowered or \
+            "temporary failure in name resolution" in lowered or "failed to resolve" in lowered:
+        return "host name not found"
+    if isinstance(root, ConnectionResetError) or "connection reset" in lowered:
+        return "connection reset by the other side"
+    if "remote end closed connection" in lowered or "connection aborted" in lowered:
+        return "the other side closed the connection without answering"
+    if "network is unreachable" in lowered or "no route to host" in lowered:
+        return "network unreachable"
+    return text.split(":")[-1].strip() or root.__class__.__name__
+
+
+def readable_error(exc):
+    """The error of an exception without Python object addresses (``<... object at 0x7f...>``)."""
+    return f"{exc.__class__.__name__}: {_OBJECT_REPR.sub('', str(exc))}"
+
+
 class Transport:
     def __init__(self, session=None):
         self._own = session is None
@@ -85,12 +130,14 @@ class Transport:
             exchange.headers = dict(resp.headers)
             exchange.body = resp.text
         except requests.Timeout as exc:
-            exchange.error, exchange.error_kind = f"{exc.__class__.__name__}: {exc}", "timeout"
+            exchange.error_kind = "timeout"
             exchange.summary = f"no answer within {request.timeout or DEFAULT_TIMEOUT} s"
+            exchange.error = f"{exchange.summary} ({readable_error(exc)})"
         except requests.RequestException as exc:
-            exchange.error, exchange.error_kind = f"{exc.__class__.__name__}: {exc}", "connection"
+            exchange.error_kind = "connection"
             host = urlsplit(request.url).netloc or request.url
-            exchange.summary = f"could not connect to {host}"
+            exchange.summary = f"could not connect to {host}: {connection_reason(exc)}"
+            exchange.error = f"{exchange.summary} ({readable_error(exc)})"
         exchange.elapsed_ms = int((time.perf_counter() - start) * 1000)
         _logger.debug("%s %s -> %s in %d ms", request.method, request.url, exchange.status or exchange.error,
                       exchange.elapsed_ms)

@@ -44,18 +44,28 @@ DEFAULT_SHORT_WAIT = 10  # a retry due within this many seconds is waited for in
 MAX_BATCHES_PER_RUN = 1000  # a hard stop besides the time budget (which a frozen clock in tests never spends)
 
 STATES = [
-    ("pending", "Pending"),
-    ("in_progress", "In Progress"),
+    ("pending", "Waiting"),
+    ("in_progress", "Sending"),
     ("done", "Delivered"),
     ("failed", "Failed"),
-    ("dead", "Dead"),
+    ("dead", "Gave up"),
+    ("cancelled", "Cancelled"),
+]
+#: what a delivery shows: its state, and "Will retry" for a waiting one that was attempted (the sync log's word)
+STATUSES = [
+    ("waiting", "Waiting"),
+    ("retrying", "Will retry"),
+    ("sending", "Sending"),
+    ("done", "Delivered"),
+    ("failed", "Failed"),
+    ("dead", "Gave up"),
     ("cancelled", "Cancelled"),
 ]
 
 
 class InvoiceBridgeOutbox(models.Model):
     _name = "invoice_bridge.outbox"
-    _description = "Invoice Bridge Outbox Message"
+    _description = "Invoice Bridge Delivery"
     _order = "id desc"
 
     name = fields.Char(compute="_compute_name")
@@ -77,6 +87,8 @@ class InvoiceBridgeOutbox(models.Model):
     ordering_key = fields.Char(readonly=True,
                                help="Messages sharing this key are delivered one after the other, in order.")
     state = fields.Selection(STATES, required=True, default="pending", index=True, readonly=True)
+    status = fields.Selection(STATUSES, compute="_compute_status")
+    target_label = fields.Char("Sent to", compute="_compute_target_label")
     attempt_count = fields.Integer(readonly=True, default=0)
     schedule_offset = fields.Integer(readonly=True, default=0, help="Attempts made before the last manual retry.")
     next_attempt_at = fields.Datetime(readonly=True, default=fields.Datetime.now)
@@ -111,11 +123,26 @@ class InvoiceBridgeOutbox(models.Model):
             record = msg.res_model in self.env and msg.res_id and self.env[msg.res_model].browse(msg.res_id).exists()
             msg.res_name = record.sudo().display_name if record else False
 
-    @api.depends("channel", "idempotency_key", "target")
+    @api.depends("channel", "res_model", "res_id", "target")
     def _compute_name(self):
+        """What the delivery is, in words: the channel's description, else "<channel>: <record>"."""
         channels = dict(self._fields["channel"]._description_selection(self.env))
+        described = self._channel_describe()
         for msg in self:
-            msg.name = f"{channels.get(msg.channel, msg.channel)} #{msg.id or '?'} → {msg.target or ''}"
+            msg.name = described.get(msg.id) or " ".join(p for p in (
+                f"{channels.get(msg.channel, msg.channel)}:", msg.res_name or _("message %s", msg.id or "")) if p)
+
+    @api.depends("state", "attempt_count")
+    def _compute_status(self):
+        for msg in self:
+            msg.status = {"pending": "retrying" if msg.attempt_count else "waiting",
+                          "in_progress": "sending"}.get(msg.state, msg.state)
+
+    @api.depends("target")
+    def _compute_target_label(self):
+        labels = self.env["invoice_bridge.outbox.target"]._labels(set(self.mapped("target")))
+        for msg in self:
+            msg.target_label = labels.get(msg.target, msg.target)
 
     # ----------------------------------------------------------------------------------- configuration
     @api.model
@@ -346,6 +373,16 @@ class InvoiceBridgeOutbox(models.Model):
         self.ensure_one()
         return classify_http(exchange)
 
+    def _channel_describe(self):
+        """``{message id: what the message is, in an accountant's words}`` (extension point, e.g. "New invoice
+        INV/2026/00002 to ERP"). Messages a channel does not describe are named "<channel>: <record>"."""
+        return {}
+
+    def _channel_target_labels(self, targets):
+        """``{target: label}`` for the delivery targets a channel knows (extension point, e.g. an endpoint's
+        name for ``webhook:1``); the others show their technical name."""
+        return {}
+
     def _channel_after_attempts(self, attempts):
         """Side effects once the outcomes of a batch are recorded (extension point).
 
@@ -475,8 +512,8 @@ class InvoiceBridgeOutbox(models.Model):
         if log_state == "success":
             return False
         if log_state == "dead":
-            return _("Gave up after the last retry. Check the target (URL, availability, credentials), "
-                     "then press Retry.")
+            return _("No more automatic retries after %(n)s attempt(s). Check the receiving side (address, "
+                     "availability, credentials), then press Retry.", n=self.attempt_count - self.schedule_offset)
         return outcome.hint
 
     def _notify_related_record(self):
@@ -488,11 +525,10 @@ class InvoiceBridgeOutbox(models.Model):
             if not record or not hasattr(record, "message_post"):
                 continue
             link = Markup('<a href="/odoo/action-invoice_bridge.outbox_action/%s">%s</a>') % (msg.id, msg.name)
-            state = dict(self._fields["state"]._description_selection(self.env))[msg.state]
-            body = Markup("%s<br/>%s<br/>%s") % (
-                escape(_("Invoice Bridge: delivery %(state)s after %(n)s attempt(s).", state=state.lower(),
-                         n=msg.attempt_count)),
-                link, escape(msg.last_error or ""))
+            text = _("Invoice Bridge: the delivery failed after %s attempt(s).", msg.attempt_count) \
+                if msg.state == "failed" else _("Invoice Bridge: gave up the delivery after %s attempt(s).",
+                                                msg.attempt_count)
+            body = Markup("%s<br/>%s<br/>%s") % (escape(text), link, escape(msg.last_error or ""))
             record.sudo().message_post(body=body, subtype_xmlid="mail.mt_note")
 
     # ----------------------------------------------------------------------------------------- actions
@@ -505,7 +541,7 @@ class InvoiceBridgeOutbox(models.Model):
         self._check_can_retry()
         retryable = self.filtered(lambda m: m.state in ("failed", "dead", "cancelled"))
         if not retryable:
-            raise UserError(_("Only failed, dead or cancelled messages can be retried."))
+            raise UserError(_("Only failed, given-up or cancelled deliveries can be retried."))
         for msg in retryable.sudo():
             msg.write({"state": "pending", "next_attempt_at": fields.Datetime.now(), "lease_until": False,
                        "schedule_offset": msg.attempt_count})
@@ -514,10 +550,17 @@ class InvoiceBridgeOutbox(models.Model):
             "company_id": msg.company_id.id, "partner_id": msg.partner_id.id,
             "res_model": msg.res_model, "res_id": msg.res_id, "endpoint": msg.url,
             "attempt": msg.attempt_count, "user_id": self.env.uid,
-            "message": _("Manual retry requested by %s", self.env.user.name),
+            "message": _("Retry requested by %s", self.env.user.name),
         } for msg in retryable])
         self._trigger_drain()
-        return True
+        if len(self) == 1:
+            return True
+        skipped = len(self) - len(retryable)
+        return {"type": "ir.actions.client", "tag": "display_notification", "params": {
+            "type": "success", "sticky": False, "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            "message": _("%(n)s delivery(ies) will be retried in a moment; %(skipped)s skipped (waiting or "
+                         "delivered).", n=len(retryable), skipped=skipped) if skipped else
+            _("%s delivery(ies) will be retried in a moment.", len(retryable))}}
 
     def action_cancel(self):
         """Give these messages up (managers). Messages are never written directly: only the engine and its
@@ -533,7 +576,7 @@ class InvoiceBridgeOutbox(models.Model):
     def _unlink_only_by_the_engine(self):
         """Messages are the history of the deliveries: only the vacuum (superuser) removes them."""
         if not self.env.su:
-            raise UserError(_("Outbox messages cannot be deleted: cancel them instead; the nightly vacuum removes "
+            raise UserError(_("Deliveries cannot be deleted: cancel them instead; the nightly vacuum removes "
                               "finished ones after the log's retention."))
 
     def action_open_related(self):

@@ -1,6 +1,6 @@
 import json
 
-from odoo import _, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 from odoo.modules import module as odoo_module
 from odoo.tools import SQL
@@ -17,7 +17,7 @@ class InvoiceBridgeOutboxTarget(models.Model):
     """
 
     _name = "invoice_bridge.outbox.target"
-    _description = "Invoice Bridge Delivery Target"
+    _description = "Invoice Bridge Connection"
     _order = "paused_until desc, id desc"
 
     name = fields.Char(required=True, index=True, readonly=True)
@@ -33,7 +33,26 @@ class InvoiceBridgeOutboxTarget(models.Model):
     consecutive_failures = fields.Integer(readonly=True)
     last_error = fields.Char(readonly=True)
 
+    label = fields.Char("Connection", compute="_compute_label")
+
     _name_uniq = Constraint("unique(name)", "A delivery target is recorded once.")
+
+    @api.model
+    def _labels(self, names):
+        """``{technical name: what a person calls it}``, from the channels (an endpoint's name, a service)."""
+        names = {n for n in names if n}
+        return self.env["invoice_bridge.outbox"]._channel_target_labels(names) if names else {}
+
+    @api.depends("name")
+    def _compute_label(self):
+        labels = self._labels(set(self.mapped("name")))
+        for target in self:
+            target.label = labels.get(target.name, target.name)
+
+    @api.depends("label")
+    def _compute_display_name(self):
+        for target in self:
+            target.display_name = target.label
 
     def _pause(self, target, until, reason):
         """Pause ``target`` until ``until`` (never shortening an existing pause). One statement, no ORM reads."""

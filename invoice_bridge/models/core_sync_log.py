@@ -12,12 +12,13 @@ install_log_filter()
 
 _logger = logging.getLogger(__name__)
 
+#: what happened in one exchange (a line is written once and never rewritten)
 LOG_STATES = [
-    ("pending", "Pending"),
-    ("success", "Success"),
-    ("retrying", "Retrying"),
+    ("pending", "Retry requested"),
+    ("success", "Succeeded"),
+    ("retrying", "Will retry"),
     ("failed", "Failed"),
-    ("dead", "Dead"),
+    ("dead", "Gave up"),
 ]
 
 
@@ -52,13 +53,13 @@ class InvoiceBridgeSyncLog(models.Model):
     move_id = fields.Many2one("account.move", string="Invoice", index="btree_not_null", ondelete="set null")
     res_model = fields.Char("Related Model", index=True)
     res_id = fields.Many2oneReference("Related Record", model_field="res_model")
-    outbox_id = fields.Many2one("invoice_bridge.outbox", string="Outbox Message", index="btree_not_null",
+    outbox_id = fields.Many2one("invoice_bridge.outbox", string="Delivery", index="btree_not_null",
                                 ondelete="set null")
     endpoint = fields.Char("Endpoint / URL")
     http_method = fields.Char("Method")
     http_status = fields.Integer("HTTP Status", aggregator=False)
     duration_ms = fields.Integer("Duration (ms)", aggregator="avg")
-    attempt = fields.Integer(aggregator="max")
+    attempt = fields.Integer(aggregator=False)
     message = fields.Char(help="Short human-readable outcome.")
     hint = fields.Char("What to do next")
     error = fields.Text(help="Details of the failure.")
@@ -66,19 +67,55 @@ class InvoiceBridgeSyncLog(models.Model):
     request_body = fields.Text()
     response_body = fields.Text()
     user_id = fields.Many2one("res.users", string="User", ondelete="set null")
-    retryable = fields.Boolean(compute="_compute_retryable")
+    reference = fields.Char(index="btree_not_null",
+                            help="The other side's number for the document (e.g. the sender's invoice number).")
+    # what a line shows after later attempts is computed from its message: a line is never rewritten
+    retryable = fields.Boolean(compute="_compute_followup")
+    attempt_line_count = fields.Integer("Attempts", compute="_compute_followup")
+    followup = fields.Char("Since then", compute="_compute_followup",
+                           help="What became of the delivery after this attempt.")
+    current_hint = fields.Char("What to do now", compute="_compute_followup")
 
-    @api.depends("channel", "direction", "endpoint", "http_status")
+    @api.depends("channel", "state", "move_id", "res_model", "res_id")
     def _compute_summary(self):
         channels = dict(self._fields["channel"]._description_selection(self.env))
+        states = dict(self._fields["state"]._description_selection(self.env))
         for log in self:
-            status = log.http_status or ""
-            log.summary = " ".join(str(p) for p in (channels.get(log.channel), log.http_method, status) if p)
+            about = log.move_id.display_name
+            if not about and log.res_model in self.env and log.res_id:
+                record = self.env[log.res_model].browse(log.res_id).exists()
+                about = record.sudo().display_name if record else ""
+            log.summary = " · ".join(p for p in (channels.get(log.channel), log.reference, about,
+                                                 states.get(log.state)) if p)
 
-    @api.depends("state", "outbox_id.state")
-    def _compute_retryable(self):
+    @api.depends("state", "hint", "outbox_id.state")
+    def _compute_followup(self):
+        """Per line, from its message's later lines: is this the message's latest attempt (Retry is offered
+        there only), how many lines the message has, and what became of it since (one query for all)."""
+        outboxes = self.outbox_id
+        latest, counts = {}, {}
+        if outboxes:
+            for outbox, last_id, count in self.sudo()._read_group(
+                    [("outbox_id", "in", outboxes.ids)], ["outbox_id"], ["id:max", "__count"]):
+                latest[outbox.id], counts[outbox.id] = last_id, count
+        states = dict(self._fields["state"]._description_selection(self.env))
+        outbox_states = dict(self.env["invoice_bridge.outbox"]._fields["state"]._description_selection(self.env))
         for log in self:
-            log.retryable = bool(log.outbox_id) and log.outbox_id.state in ("failed", "dead")
+            outbox = log.outbox_id
+            last_id = latest.get(outbox.id)
+            is_latest = not outbox or not log.id or last_id is None or log.id >= last_id
+            log.retryable = bool(outbox) and is_latest and outbox.state in ("failed", "dead")
+            log.attempt_line_count = counts.get(outbox.id, 0)
+            log.followup = False
+            log.current_hint = log.hint if (is_latest and (not outbox or outbox.state != "done")) else False
+            if not is_latest:
+                last = self.browse(last_id).sudo()
+                log.followup = _("Later: %(state)s on %(when)s (attempt %(n)s). The delivery is now: %(now)s.",
+                                 state=states.get(last.state, "").lower(),
+                                 when=fields.Datetime.context_timestamp(log, last.create_date).strftime(
+                                     "%Y-%m-%d %H:%M"), n=last.attempt, now=outbox_states.get(outbox.state, ""))
+            elif outbox and outbox.state == "cancelled" and log.state != "success":
+                log.followup = _("The delivery was cancelled.")
 
     # ------------------------------------------------------------------------------------ writing lines
     @api.model
@@ -163,11 +200,24 @@ class InvoiceBridgeSyncLog(models.Model):
 
     # ------------------------------------------------------------------------------------------ actions
     def action_retry(self):
+        """Retry the deliveries behind these lines (one Retry, the delivery's: the same as on the delivery or
+        its business record). From the list, several at once: lines already retried or delivered are skipped."""
         outboxes = self.filtered("retryable").outbox_id
         if not outboxes:
-            return False
+            raise UserError(_("Nothing to retry: these deliveries were delivered, are already being retried, or "
+                              "cannot be retried (only failed deliveries and those given up can be)."))
         outboxes.action_retry()
-        return True
+        return {"type": "ir.actions.client", "tag": "display_notification", "params": {
+            "type": "success", "sticky": False, "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            "message": _("%s delivery(ies) will be retried in a moment.", len(outboxes))}}
+
+    def action_open_attempts(self):
+        """Every line of this line's delivery, oldest first."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("invoice_bridge.sync_log_action")
+        action.update({"domain": [("outbox_id", "=", self.outbox_id.id)], "name": _("Attempts: %s", self.summary),
+                       "context": {"create": False}, "views": [(False, "list"), (False, "form")]})
+        return action
 
     def action_cancel_message(self):
         """Give up the message behind these lines for good (managers: the outbox's access rights apply)."""

@@ -45,6 +45,7 @@ class AccountMove(models.Model):
         [("to_validate", "To send"), ("validated", "Sent"), ("error", "Refused")], "Extract validation",
         copy=False, readonly=True)
     ib_extract_can_digitize = fields.Boolean(compute="_compute_ib_extract_can_digitize")
+    ib_extract_banner = fields.Char("Digitization", compute="_compute_ib_extract_banner")
     ib_extract_credit_url = fields.Char(compute="_compute_ib_extract_credit_url")
 
     def _compute_ib_extract_can_digitize(self):
@@ -52,6 +53,16 @@ class AccountMove(models.Model):
             move.ib_extract_can_digitize = (
                 move.move_type in ("in_invoice", "in_refund") and move.state == "draft"
                 and move.ib_extract_state in DIGITIZABLE and bool(move._ib_extract_attachment()))
+
+    @api.depends("ib_extract_state", "ib_extract_status_msg")
+    def _compute_ib_extract_banner(self):
+        """The state, and the message when it says more than the state (never "Not ready yet — Not ready yet.")."""
+        labels = dict(self._fields["ib_extract_state"]._description_selection(self.env))
+        for move in self:
+            label = labels.get(move.ib_extract_state, "")
+            message = (move.ib_extract_status_msg or "").strip()
+            same = message.rstrip(".").casefold() == label.casefold()
+            move.ib_extract_banner = f"{label}: {message}" if message and not same else label
 
     def _compute_ib_extract_credit_url(self):
         for move in self:
@@ -205,7 +216,8 @@ class AccountMove(models.Model):
             if code in extract.RETRY_LATER:
                 if move.ib_extract_state != "extract_not_ready":
                     move.write({"ib_extract_state": "extract_not_ready",
-                                "ib_extract_status_msg": _("Not ready yet.")})
+                                "ib_extract_status_msg": _("The service is still reading the document: press "
+                                                           "Refresh in a moment.")})
             elif code == extract.SUCCESS:
                 move._ib_extract_apply(extract.read_results(answer.get("results")))
             elif answer:

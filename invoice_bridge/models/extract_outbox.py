@@ -13,13 +13,14 @@ from ..lib import extract_client as extract
 from ..lib.core_outcome import FAIL, RETRY, SUCCESS, Outcome
 
 CALLS = [("parse", "Send the document"), ("get_results", "Fetch the results"), ("validate", "Send the final values")]
+#: the channel's name on every screen
+CHANNEL_LABEL = "Bill digitization (OCR)"
 
 
 class InvoiceBridgeOutbox(models.Model):
     _inherit = "invoice_bridge.outbox"  # pylint: disable=consider-merging-classes-inherited  # a file per channel
 
-    channel = fields.Selection(selection_add=[("iap_extract", "IAP Extract (OCR)")],
-                               ondelete={"iap_extract": "cascade"})
+    channel = fields.Selection(selection_add=[("iap_extract", CHANNEL_LABEL)], ondelete={"iap_extract": "cascade"})
 
     # Override of the sync log's extension point: the companies' tokens and Odoo's IAP account tokens
     def _ib_known_secrets(self):
@@ -27,6 +28,25 @@ class InvoiceBridgeOutbox(models.Model):
                                UNION SELECT account_token FROM iap_account WHERE account_token IS NOT NULL""")
         return (*super()._ib_known_secrets(), *(row[0] for row in self.env.cr.fetchall()))
     extract_call = fields.Selection(CALLS, "Extract call", readonly=True)
+
+    # Override of the engine's extension point: "Digitization: send the document of BILL/2026/11/0001"
+    def _channel_describe(self):
+        mine = self.filtered(lambda m: m.channel == "iap_extract")
+        described = super(InvoiceBridgeOutbox, self - mine)._channel_describe()
+        calls = dict(CALLS)
+        for msg in mine:
+            call = calls.get(msg.extract_call, msg.extract_call or "")
+            described[msg.id] = _("Digitization: %(call)s (%(bill)s)", call=call.lower(),
+                                  bill=msg.res_name or _("several bills"))
+        return described
+
+    # Override of the engine's extension point: the service, not its URL
+    def _channel_target_labels(self, targets):
+        labels = super()._channel_target_labels(targets)
+        for target in targets:
+            if target.startswith("iap_extract:"):
+                labels[target] = _("Odoo's digitization service (%s)", target.split(":", 1)[1])
+        return labels
 
     # ---------------------------------------------------------------------------------------- queueing
     @api.model
@@ -197,8 +217,7 @@ class InvoiceBridgeOutbox(models.Model):
 class InvoiceBridgeSyncLog(models.Model):
     _inherit = "invoice_bridge.sync.log"  # pylint: disable=consider-merging-classes-inherited  # a file per channel
 
-    channel = fields.Selection(selection_add=[("iap_extract", "IAP Extract (OCR)")],
-                               ondelete={"iap_extract": "cascade"})
+    channel = fields.Selection(selection_add=[("iap_extract", CHANNEL_LABEL)], ondelete={"iap_extract": "cascade"})
 
     # Override of the sync log's extension point: the companies' tokens and Odoo's IAP account tokens
     def _ib_known_secrets(self):

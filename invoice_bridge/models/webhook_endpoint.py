@@ -26,7 +26,7 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
 
     _name = "invoice_bridge.webhook.endpoint"
     _description = "Invoice Bridge Webhook Endpoint"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "invoice_bridge.sync.log.mixin"]
     _order = "company_id, name"
 
     name = fields.Char(required=True, tracking=True)
@@ -48,7 +48,7 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
     last_failure_at = fields.Datetime(compute="_compute_health")
     consecutive_failures = fields.Integer(compute="_compute_health")
     last_error = fields.Char(compute="_compute_health")
-    outbox_ids = fields.One2many("invoice_bridge.outbox", "webhook_endpoint_id", string="Outbox Messages")
+    outbox_ids = fields.One2many("invoice_bridge.outbox", "webhook_endpoint_id", string="Deliveries")
     pending_count = fields.Integer("Waiting", compute="_compute_pending_count")
 
     @api.constrains("url")
@@ -86,6 +86,16 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
             ["webhook_endpoint_id"], ["__count"]))
         for endpoint in self:
             endpoint.pending_count = counts.get(endpoint, 0)
+
+    # Override of the Sync button's mixin: an endpoint's lines are those of its deliveries
+    def _ib_sync_log_domain(self, ids):
+        return [("outbox_id.webhook_endpoint_id", "in", ids)]
+
+    def _compute_ib_sync_log_count(self):
+        Log = self.env["invoice_bridge.sync.log"]
+        for endpoint in self:
+            endpoint.ib_sync_log_count = Log.search_count(self._ib_sync_log_domain(endpoint.ids)) if endpoint.id \
+                else 0
 
     # ------------------------------------------------------------------------------------------ secrets
     def action_rotate_secret(self):

@@ -15,6 +15,31 @@ class InvoiceBridgeOutbox(models.Model):
                                           index="btree_not_null", ondelete="set null")
     webhook_event = fields.Char("Event", readonly=True, help="The event the message announces (its body's 'event').")
 
+    # Override of the engine's extension point: "New invoice INV/2026/00002 to ERP"
+    def _channel_describe(self):
+        mine = self.filtered(lambda m: m.channel == "webhook")
+        described = super(InvoiceBridgeOutbox, self - mine)._channel_describe()
+        events = dict(self.env["invoice_bridge.webhook.event.type"].sudo().search_fetch(
+            [("code", "in", list(set(mine.mapped("webhook_event"))))], ["code", "name"]).mapped(
+            lambda e: (e.code, e.name))) if mine else {}
+        for msg in mine:
+            what = events.get(msg.webhook_event) or (
+                _("Test event") if msg.webhook_event == "test" else msg.webhook_event or _("Webhook"))
+            endpoint = msg.webhook_endpoint_id.sudo().with_context(active_test=False).name or _("a deleted endpoint")
+            described[msg.id] = _("%(what)s %(record)s to %(endpoint)s", what=what, record=msg.res_name or "",
+                                  endpoint=endpoint).replace("  ", " ")
+        return described
+
+    # Override of the engine's extension point: an endpoint's target is shown by the endpoint's name
+    def _channel_target_labels(self, targets):
+        labels = super()._channel_target_labels(targets)
+        ids = {int(t.split(":", 1)[1]): t for t in targets if t.startswith("webhook:") and t[8:].isdigit()}
+        if ids:
+            for endpoint in self.env["invoice_bridge.webhook.endpoint"].sudo().with_context(
+                    active_test=False).browse(list(ids)).exists():
+                labels[ids[endpoint.id]] = _("Webhook endpoint %s", endpoint.name)
+        return labels
+
     # Override of the engine's extension point: webhook messages are signed when they are sent
     def _channel_requests(self):
         mine = self.filtered(lambda m: m.channel == "webhook")

@@ -5,6 +5,7 @@ from . import test_core_security
 from . import test_core_http
 from . import test_core_access
 from . import test_core_constraints
+from . import test_core_labels
 # webhooks
 from . import test_webhook_events
 from . import test_webhook_pdf

@@ -3,6 +3,7 @@ from datetime import timedelta
 from freezegun import freeze_time
 
 from odoo import fields
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .core_common import BridgeCase
@@ -73,7 +74,9 @@ class TestOutbox(BridgeCase):
                          ["dead", "retrying", "retrying"])
         note = partner.message_ids.filtered(lambda m: "Invoice Bridge" in (m.body or ""))
         self.assertEqual(len(note), 1)
-        self.assertIn("dead", note.body)
+        self.assertIn("gave up the delivery after 3 attempt(s)", note.body)
+        dead = self.Log.search([("outbox_id", "=", msg.id)], limit=1)
+        self.assertTrue(dead.current_hint.startswith("No more automatic retries after 3 attempt(s). "))
 
     def test_manual_retry(self):
         self.receiver.set_default(status=400)
@@ -89,6 +92,67 @@ class TestOutbox(BridgeCase):
         self.drain()
         self.assertRecordValues(msg, [{"state": "done", "attempt_count": 2}])
         self.assertFalse(log.retryable)
+
+    def test_lines_show_what_became_of_their_delivery(self):
+        """#16.10: a line is never rewritten; after a retry, the old line offers no Retry, says what happened
+        since, and links to the delivery's attempts; the delivery and the log use the same words."""
+        self.receiver.set_default(status=500)
+        self.env["ir.config_parameter"].sudo().set_param("invoice_bridge.retry_schedule", "0,5s")
+        with freeze_time(fields.Datetime.now()) as frozen:
+            msg = self.enqueue(1)
+            self.drain()
+            [first] = self.Log.search([("outbox_id", "=", msg.id)])
+            labels = dict(self.Log._fields["state"]._description_selection(self.env))
+            outbox_labels = dict(self.Outbox._fields["status"]._description_selection(self.env))
+            self.assertEqual((first.state, msg.status), ("retrying", "retrying"))
+            self.assertEqual(labels[first.state], outbox_labels[msg.status], "the same word on both screens")
+            self.assertFalse(first.retryable, "retried automatically: no button")
+            frozen.tick(timedelta(seconds=5))
+            self.drain()
+            dead = self.Log.search([("outbox_id", "=", msg.id)], order="id desc", limit=1)
+            self.assertEqual((dead.state, msg.status, dead.attempt_line_count), ("dead", "dead", 2))
+            self.assertTrue(dead.retryable)
+            self.assertIn("after 2 attempt(s)", dead.current_hint)
+            written = (dead.message, dead.hint, dead.state, dead.write_date)
+            self.receiver.set_default(status=200)
+            dead.action_retry()
+            self.drain()
+        self.assertEqual(msg.state, "done")
+        dead.invalidate_recordset()
+        self.assertEqual((dead.message, dead.hint, dead.state, dead.write_date), written, "never rewritten")
+        self.assertFalse(dead.retryable, "its delivery was retried: no Retry on the old line")
+        self.assertFalse(dead.current_hint, "no 'press Retry' once the button has gone")
+        self.assertIn("Later: succeeded", dead.followup)
+        self.assertIn("The delivery is now: Delivered", dead.followup)
+        attempts = dead.action_open_attempts()
+        self.assertEqual(self.Log.search(attempts["domain"]).mapped("state"),
+                         ["success", "pending", "dead", "retrying"])
+
+    def test_bulk_retry_from_the_lists(self):
+        """#16.10: Actions ▸ Retry on several log lines or deliveries; each delivery is retried once."""
+        self.receiver.set_default(status=400)
+        self.env["ir.config_parameter"].sudo().set_param("invoice_bridge.retry_schedule", "0")
+        messages = self.enqueue(3)
+        self.drain()
+        self.assertEqual(set(messages.mapped("state")), {"dead"})
+        self.receiver.set_default(status=200)
+        lines = self.Log.search([("outbox_id", "in", messages.ids)])
+        action = self.env.ref("invoice_bridge.sync_log_action_retry")
+        result = action.with_context(active_model=lines._name, active_ids=lines.ids).run()
+        self.assertIn("3 delivery(ies) will be retried", result["params"]["message"])
+        self.assertEqual(set(messages.mapped("state")), {"pending"})
+        self.drain()
+        self.assertEqual(set(messages.mapped("state")), {"done"})
+        with self.assertRaisesRegex(UserError, "Nothing to retry"):
+            action.with_context(active_model=lines._name, active_ids=lines.ids).run()
+        # the deliveries' list: failed ones retried, the others skipped and counted
+        self.receiver.set_default(status=400)
+        more = self.enqueue(2, idempotency_key=False)
+        self.drain()
+        self.receiver.set_default(status=200)
+        result = self.env.ref("invoice_bridge.outbox_action_retry").with_context(
+            active_model=self.Outbox._name, active_ids=(more | messages).ids).run()
+        self.assertIn("2 delivery(ies) will be retried in a moment; 3 skipped", result["params"]["message"])
 
     def test_cancel(self):
         msg = self.enqueue(1)

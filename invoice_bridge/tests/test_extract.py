@@ -57,6 +57,11 @@ class IapExtractCase(AccountTestInvoicingCommon):
         self.assertEqual(move.ib_extract_state, "waiting_extraction")
         self.refresh(move)  # the fake answers "not ready" once
         self.assertEqual(move.ib_extract_state, "extract_not_ready")
+        self.assertEqual(move.ib_extract_banner, "Not ready yet: The service is still reading the document: press "
+                                                 "Refresh in a moment.", "said once, with what to do")
+        not_ready = self.env["invoice_bridge.sync.log"].search(
+            [("res_id", "=", move.id), ("channel", "=", "iap_extract")], limit=1)
+        self.assertEqual(not_ready.message, "Results: 0 of 1 document(s) ready", "never 'Results fetched'")
         self.refresh(move)
         return move
 
