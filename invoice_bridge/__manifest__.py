@@ -62,6 +62,11 @@
         "views/easybill_menus.xml",
         "views/import_api_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "invoice_bridge/static/tests/tours/**/*",
+        ],
+    },
     "installable": True,
     "application": False,
 }

@@ -20,3 +20,5 @@ from . import test_easybill_golden
 from . import test_import_api
 from . import test_import_api_attacks
 from . import test_import_api_golden
+# the accountant's path in a browser (JS tours)
+from . import test_ui_tours

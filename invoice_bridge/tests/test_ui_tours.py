@@ -1,0 +1,167 @@
+"""The accountant's path, clicked in a real browser (#16): Odoo's JS tours (``static/tests/tours/``) run by
+``HttpCase.start_tour`` in headless Chromium, against the loopback fakes.
+
+Deliveries: in production the drain cron is woken right after the commit of the request that queued a message.
+In ``HttpCase`` every request shares one test cursor whose ``commit()`` drops post-commit hooks, so no cron ever
+runs. :func:`drain_after_commit` stands in for that cron: after each (test) commit of a request it delivers what is
+due, in that request, before the browser gets its answer, so the next screen shows the outcome as a person sees it
+a moment after clicking.
+"""
+import json
+from contextlib import contextmanager
+from pathlib import Path
+from unittest.mock import patch
+
+from odoo import SUPERUSER_ID, Command, api
+from odoo.tests import HttpCase, tagged
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+
+from ..lib.import_api_fields import parse_import
+from .fakes.extract_fake import IapExtractFake
+from .fakes.webhook_receiver import WebhookReceiver
+
+try:  # 19.0
+    from odoo.tests.test_cursor import TestCursor
+except ImportError:  # 18.0
+    from odoo.sql_db import TestCursor
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@contextmanager
+def drain_after_commit():
+    """The drain cron, run after every commit of the shared test cursor (see the module's docstring)."""
+    original = TestCursor.commit
+    draining = []
+
+    def commit(cr):
+        original(cr)
+        if draining or cr.readonly:  # a read-only request queues nothing
+            return
+        draining.append(True)
+        try:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            if env["invoice_bridge.outbox"]._drain(autocommit=False, short_wait=0):
+                original(cr)
+        finally:
+            draining.clear()
+
+    with patch.object(TestCursor, "commit", commit):
+        yield
+
+
+@tagged("post_install", "-at_install")
+class TestTours(AccountTestInvoicingCommon, HttpCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["ir.config_parameter"].sudo().set_param("invoice_bridge.retry_schedule", "0,5s,5m")
+        cls.receiver = WebhookReceiver().start()
+        cls.addClassCleanup(cls.receiver.stop)
+        cls.extract = IapExtractFake().start()
+        cls.addClassCleanup(cls.extract.stop)
+        cls.company = cls.env.company
+        cls.company.write({"ib_extract_endpoint": cls.extract.url, "ib_extract_token": "tour-token"})
+        cls.env.ref("base.EUR").active = True
+        # the tours log in as the accountant of the test company (Odoo's "accountman": accounting manager)
+        cls.login = cls.env.user.login
+        cls.env.user.write({"password": cls.login})
+
+    def setUp(self):
+        super().setUp()
+        self.receiver.reset()
+        self.extract.reset()
+
+    def tour(self, name, url="/odoo"):
+        with drain_after_commit():
+            self.start_tour(url, name, login=self.login, timeout=120)
+        self.env.invalidate_all()
+
+    # ------------------------------------------------------------------------------ 1: the vendor bill
+    def test_01_vendor_bill_digitized(self):
+        """README tour 1: Digitize, Refresh ("not ready" once), Refresh: vendor and reference filled, the banner
+        says so; the Sync button lists the IAP calls."""
+        supplier = self.env["res.partner"].create({"name": "Wood Corner", "vat": "BE0477472701",
+                                                   "supplier_rank": 1})
+        bill = self.env["account.move"].create({"move_type": "in_invoice"})
+        attachment = self.env["ir.attachment"].create({
+            "name": "wood-corner-WC-2026-117.pdf", "raw": (DATA / "extract_sample_bill.pdf").read_bytes(),
+            "mimetype": "application/pdf", "res_model": "account.move", "res_id": bill.id})
+        bill.message_main_attachment_id = attachment
+        self.tour("invoice_bridge_tour_vendor_bill", f"/odoo/action-account.action_move_in_invoice_type/{bill.id}")
+        self.assertEqual(bill.partner_id, supplier)
+        self.assertEqual(bill.ib_extract_state, "done")
+        self.assertEqual(self.extract.count("parse"), 1, "one credit spent")
+
+    # ------------------------------------------------------------------------------ 2: the customer invoice
+    def test_02_customer_invoice_webhook(self):
+        """README tour 2: Confirm with an endpoint active; the delivery is in Deliveries and the Sync button, the
+        invoice stays Not Sent; Sync Log lists it without a Delete action; a dead delivery shows its hint and one
+        Retry."""
+        endpoint = self.env["invoice_bridge.webhook.endpoint"].create({
+            "name": "Tour receiver", "url": f"{self.receiver.url}/hook", "company_id": self.company.id})
+        self.receiver.set_secrets([endpoint.sudo().secret])
+        partner = self.env["res.partner"].create({"name": "Tour Customer Ltd"})
+        invoice = self.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": partner.id, "invoice_date": "2026-10-15",
+            "invoice_line_ids": [Command.create({"product_id": self.product_a.id, "quantity": 2,
+                                                 "price_unit": 100.0, "tax_ids": []})]})
+        # a delivery given up at once (a closed port), on another invoice of the customer
+        other = invoice.copy({"invoice_date": "2026-10-16"})
+        other.action_post()
+        self.env.cr.flush()
+        Outbox = self.env["invoice_bridge.outbox"]
+        Outbox._drain(autocommit=False, short_wait=0)  # other's new_invoice, delivered
+        self.env["ir.config_parameter"].sudo().set_param("invoice_bridge.retry_schedule", "0")
+        Outbox._enqueue({"channel": "http", "target": "tour-closed-port", "url": "http://127.0.0.1:9/gone",
+                         "idempotency_key": "tour-dead", "payload": json.dumps({"event": "tour"}),
+                         "res_model": "account.move", "res_id": other.id, "partner_id": partner.id,
+                         "company_id": self.company.id})
+        Outbox._drain(autocommit=False, short_wait=0)
+        self.env["ir.config_parameter"].sudo().set_param("invoice_bridge.retry_schedule", "0,5s,5m")
+        dead = Outbox.search([("idempotency_key", "=", "tour-dead")])
+        self.assertEqual(dead.state, "dead")
+        self.receiver.reset()
+        self.tour("invoice_bridge_tour_customer_invoice",
+                  f"/odoo/action-account.action_move_out_invoice_type/{invoice.id}")
+        self.assertEqual(invoice.state, "posted")
+        self.assertFalse(invoice.is_move_sent, "a webhook delivery does not mark the invoice sent")
+        delivered = [d for d in self.receiver.deliveries if d["status"] == 200]
+        self.assertEqual([d["json"]["type"] for d in delivered][:1], ["new_invoice"], self.receiver.deliveries)
+        self.assertEqual(dead.state, "pending", "Retry (once) queued it again")
+
+    # ------------------------------------------------------------------------------ 3: the imported invoice
+    def test_03_imported_invoice_review(self):
+        """README tour 5: an imported invoice waiting approval shows Approve, not Confirm; Return to billing asks
+        a reason; the menus carry the accountant's words."""
+        self.env.ref("base.INR").active = True
+        self.env["account.tax"].create({"name": "GST 5%", "amount": 5, "type_tax_use": "sale",
+                                        "company_id": self.company.id})
+        service = self.env["invoice_bridge.import.service"]
+        payload = json.loads((DATA / "import_api_seed002_sample.json").read_bytes())
+        returned = service._import_invoice(parse_import(json.dumps(payload).encode()), self.company)
+        payload["invoice_no"] = "LTPI-77283"
+        approved = service._import_invoice(parse_import(json.dumps(payload).encode()), self.company)
+        self.tour("invoice_bridge_tour_imported_invoice", "/odoo/action-account.action_move_out_invoice_type")
+        self.assertEqual(returned.ib_import_state, "review")
+        self.assertEqual(returned.ib_review_reason, "Batch number missing on PR650")
+        self.assertEqual(returned.state, "draft")
+        self.assertEqual(approved.ib_import_state, "approved")
+        self.assertEqual(approved.state, "posted")
+
+    # ------------------------------------------------------------------------------ 4: the endpoint
+    def test_04_endpoint_with_waiting_messages(self):
+        """#16.4: Delete is refused with what to do instead; Archive says what becomes of the messages."""
+        endpoint = self.env["invoice_bridge.webhook.endpoint"].create({
+            "name": "Paused ERP", "url": "http://127.0.0.1:9/hook", "company_id": self.company.id})
+        endpoint.action_send_test_event()
+        self.env.cr.flush()
+        self.assertEqual(endpoint.pending_count, 1)
+        # no drain here: the message keeps waiting (as it would for an endpoint that is down)
+        self.start_tour(f"/odoo/action-invoice_bridge.webhook_endpoint_action/{endpoint.id}",
+                        "invoice_bridge_tour_endpoint", login=self.login, timeout=120)
+        self.env.invalidate_all()
+        self.assertFalse(endpoint.active)
+        self.assertEqual(endpoint.with_context(active_test=False).pending_count, 1, "kept")
