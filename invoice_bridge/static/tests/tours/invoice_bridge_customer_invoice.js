@@ -58,7 +58,7 @@ registry.category("web_tour.tours").add("invoice_bridge_tour_customer_invoice", 
         },
         {
             content: "Deliveries: the new invoice, delivered to the endpoint",
-            trigger: ".o_list_view .o_data_row:contains('New invoice'):contains('Tour receiver'):contains('Delivered')",
+            trigger: ".o_list_view .o_data_row:contains('Invoice posted'):contains('Tour receiver'):contains('Delivered')",
         },
         ...openBridgeMenu("menu_sync_log", "Sync Log"),
         {
