@@ -1,5 +1,6 @@
 /** @odoo-module */
 import { registry } from "@web/core/registry";
+import { openInvoicingApp } from "./invoice_bridge_menu";
 
 // README ▸ The newcomer's tour ▸ 5. Return it to billing; Approve posts it. And the menus' words (#16).
 const MENUS = [
@@ -15,6 +16,7 @@ const MENUS = [
 
 function openImported() {
     return [
+        ...openInvoicingApp(),
         {
             content: "Open the Invoice Bridge menu",
             trigger: '.o_menu_sections button[data-menu-xmlid="invoice_bridge.menu_invoice_bridge_root"]',
@@ -34,6 +36,7 @@ function openImported() {
 
 registry.category("web_tour.tours").add("invoice_bridge_tour_imported_invoice", {
     steps: () => [
+        ...openInvoicingApp(),
         {
             content: "Open the Invoice Bridge menu",
             trigger: '.o_menu_sections button[data-menu-xmlid="invoice_bridge.menu_invoice_bridge_root"]:contains("Invoice Bridge")',
