@@ -7,7 +7,7 @@
     "license": "LGPL-3",
     "author": "invoice_bridge developers",
     "website": "https://github.com/invoice-bridge/invoice_bridge",
-    "depends": ["account", "iap"],
+    "depends": ["account", "bus", "iap"],
     "external_dependencies": {"python": ["requests", "standardwebhooks"]},
     "data": [
         # security: groups, access rights, record rules

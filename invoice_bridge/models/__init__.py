@@ -9,6 +9,7 @@ from . import core_account_move
 from . import core_res_partner
 from . import core_res_config_settings
 from . import core_res_groups
+from . import core_bus
 # webhooks: signed invoice events (seed 000)
 from . import webhook_event_type
 from . import webhook_endpoint

@@ -30,6 +30,13 @@ class InvoiceBridgeOutbox(models.Model):
                                   endpoint=endpoint).replace("  ", " ")
         return described
 
+    # Override of the engine's extension point: a delivery changes its endpoint's health, shown on its form
+    def _channel_live_records(self):
+        records = super()._channel_live_records()
+        if self.channel == "webhook" and self.webhook_endpoint_id:
+            records.append([self.webhook_endpoint_id._name, self.webhook_endpoint_id.id])
+        return records
+
     # Override of the engine's extension point: an endpoint's target is shown by the endpoint's name
     def _channel_target_labels(self, targets):
         labels = super()._channel_target_labels(targets)
