@@ -19,10 +19,19 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
+from odoo.tools.misc import format_date
 
 from ..lib.core_outcome import FAIL, RETRY, SUCCESS, Outcome, classify_http
+from ..lib.core_retry import parse_retry_after
 from ..lib.core_transport import Request
-from ..lib.easybill_client import DEFAULT_BASE_URL, EasybillClient, error_message, first_item_id, parse_id
+from ..lib.easybill_client import (
+    DEFAULT_BASE_URL,
+    RETRY_LATER_STATUSES,
+    EasybillClient,
+    error_message,
+    first_item_id,
+    parse_id,
+)
 from ..lib.easybill_csv import CsvCustomer, CsvPosition, CsvValidationError, build_csv, validate_csv
 from .core_compat import Constraint
 
@@ -61,6 +70,11 @@ def month_bounds(day):
 
 def previous_month(day):
     return month_bounds(day.replace(day=1) - timedelta(days=1))[0]
+
+
+def month_label(env, day):
+    """``November 2026`` in the user's language."""
+    return format_date(env, day, date_format="MMMM y") if day else ""
 
 
 class InvoiceBridgeEasybillExport(models.Model):
@@ -544,11 +558,12 @@ class InvoiceBridgeEasybillExport(models.Model):
 
     @api.model
     def _preview_csv(self, company, partner, period_start):
-        """The CSV the next export of ``partner`` for that month would carry (nothing is created)."""
+        """``(csv text, errors)`` of the next export of ``partner`` for that month (nothing is created): ``("",
+        [])`` when nothing is left to export, the errors when its CSV would be invalid."""
         candidates = self._candidate_lines(company, period_start, partner)
         line_ids = candidates.get(partner.commercial_partner_id.id)
         if not line_ids:
-            return ""
+            return "", []
         snapshots = self._line_snapshots(line_ids)
         first, last = month_bounds(period_start)
         export = self.new({"company_id": company.id, "partner_id": partner.commercial_partner_id.id,
@@ -558,6 +573,5 @@ class InvoiceBridgeEasybillExport(models.Model):
         try:
             data = export._csv_bytes()
         except CsvValidationError as exc:
-            return _("The CSV would be invalid, nothing would be sent:\n%s", "\n".join(exc.errors))
-        return data.decode("utf-8-sig")
-
+            return "", exc.errors
+        return data.decode("utf-8-sig"), []

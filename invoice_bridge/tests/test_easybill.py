@@ -1,6 +1,6 @@
 import base64
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import psycopg2.errors
 
@@ -298,7 +298,7 @@ class TestEasybillExport(EasybillCase):
     def test_partner_wizard_previews_then_sends(self):
         self.services()
         wizard = self.env["invoice_bridge.easybill.export.wizard"].create(
-            {"partner_id": self.customer.id, "month": date(2026, 10, 20)})
+            {"partner_id": self.customer.id, "month": "10", "year": "2026"})
         self.assertTrue(wizard.has_services)
         self.assertIn("Lagerung Oktober", wizard.preview)
         self.assertFalse(self.Export.search([]))  # previewing creates nothing
@@ -308,15 +308,56 @@ class TestEasybillExport(EasybillCase):
         self.drain()
         self.assertEqual(export.state, "done")
 
-    def test_invoice_button_exports_that_customers_month(self):
+
+class TestEasybillPreview(EasybillCase):
+    """#16.6/#16.12: every send to easybill is previewed; the month is a month; the preview is a table."""
+
+    Wizard = "invoice_bridge.easybill.export.wizard"
+
+    def test_invoice_button_opens_the_preview_of_that_customers_month(self):
         move = self.services(day="2026-10-03")
         other = self.env["res.partner"].create({"name": "Andere GmbH", "is_company": True,
                                                 "country_id": self.env.ref("base.de").id})
         self.services(partner=other)
         action = move.action_ib_easybill_export()
-        export = self.Export.browse(action["res_id"])
-        self.assertEqual(export.partner_id, self.customer)
+        self.assertEqual((action["res_model"], action["target"]), (self.Wizard, "new"))
+        self.assertFalse(self.Export.search([]))  # nothing is sent before the preview
+        wizard = self.env[self.Wizard].with_context(**action["context"]).create({})
+        self.assertRecordValues(wizard, [{"partner_id": self.customer.id, "company_id": self.company.id,
+                                          "month": "10", "year": "2026", "has_services": True}])
+        self.assertIn("<table", wizard.preview)
+        self.assertIn("<th>description</th>", wizard.preview)
+        self.assertIn("<td>Lagerung Oktober; Halle \"B\"</td>", wizard.preview)
+        self.assertNotIn("description;", wizard.preview)  # a table, not the raw CSV text
+        export = self.Export.browse(wizard.action_send()["res_id"])
+        self.assertEqual((export.partner_id, export.period_start), (self.customer, OCTOBER))
         self.assertEqual(self.Export.search_count([]), 1)
+        # a second click: the wizard says nothing is left and offers no Send; a stale Send is a notification
+        wizard2 = self.env[self.Wizard].with_context(**move.action_ib_easybill_export()["context"]).create({})
+        self.assertFalse(wizard2.has_services)
+        self.assertIn("Nothing left to export for Müller &amp; Söhne GmbH in October 2026", wizard2.preview)
+        result = wizard.action_send()
+        self.assertEqual((result["type"], result["tag"], result["params"]["type"]),
+                         ("ir.actions.client", "display_notification", "warning"))
+        self.assertIn("already in easybill", result["params"]["message"])
+        self.assertEqual(self.Export.search_count([]), 1)
+
+    def test_month_is_a_month_picker(self):
+        fields_ = self.env[self.Wizard]._fields
+        self.assertEqual((fields_["month"].type, fields_["year"].type), ("selection", "selection"))
+        self.assertEqual(dict(fields_["month"].selection)["11"], "November")
+        wizard = self.env[self.Wizard].create({"partner_id": self.customer.id})
+        today = date.today()
+        last = (today.replace(day=1) - timedelta(days=1))
+        self.assertEqual((wizard.month, wizard.year), (str(last.month), str(last.year)))
+
+    def test_invalid_csv_is_listed_and_can_still_be_sent(self):
+        self.customer.country_id = False
+        self.services()
+        wizard = self.env[self.Wizard].create({"partner_id": self.customer.id, "month": "10", "year": "2026"})
+        self.assertTrue(wizard.has_services)
+        self.assertIn("would be invalid", wizard.preview)
+        self.assertIn("country", wizard.preview)
 
 
 class TestEasybillCron(EasybillCase):
