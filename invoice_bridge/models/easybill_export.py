@@ -119,10 +119,18 @@ class InvoiceBridgeEasybillExport(models.Model):
 
     @api.depends("partner_id", "period_start", "supplement")
     def _compute_name(self):
+        """``2026-11 Müller GmbH``; a later export of the month: ``2026-11 Müller GmbH (supplement 1)``."""
         for export in self:
             month = export.period_start.strftime("%Y-%m") if export.period_start else "?"
-            suffix = f"-{export.supplement}" if export.supplement else ""
-            export.name = f"{month}{suffix} {export.partner_id.display_name or ''}".strip()
+            name = f"{month} {export.partner_id.display_name or ''}".strip()
+            export.name = _("%(name)s (supplement %(n)s)", name=name, n=export.supplement) \
+                if export.supplement else name
+
+    def _month_label(self):
+        """``November 2026``, or ``November 2026, supplement 1`` (the user's language)."""
+        self.ensure_one()
+        month = month_label(self.env, self.period_start)
+        return _("%(month)s, supplement %(n)s", month=month, n=self.supplement) if self.supplement else month
 
     @api.depends("line_ids.subtotal")
     def _compute_totals(self):
@@ -411,6 +419,10 @@ class InvoiceBridgeEasybillExport(models.Model):
             return Outcome(FAIL, _("No easybill API key is configured for %s.", self.company_id.name),
                            hint=_("Set the API key in Settings ▸ Invoice Bridge ▸ easybill, then retry."))
         step = msg.easybill_step
+        if step == "customer_create" and self.partner_id.sudo().with_company(
+                self.company_id).ib_easybill_customer_id:
+            # another export of this customer (a supplement, another month) created it since our lookup
+            self.uncertain_step = step
         if step in UNCERTAIN_LOOKUP and self.uncertain_step == step:
             if step == "customer_create":
                 return client.find_customer(self.customer_number)
@@ -506,17 +518,22 @@ class InvoiceBridgeEasybillExport(models.Model):
     # ------------------------------------------------------------------------------------------- cron
     @api.model
     def _cron_monthly_export(self, now=None):
-        """On the 1st (company time zone), export the previous month of every company using easybill."""
+        """From the 1st (company time zone), export the previous month of every company using easybill.
+
+        Every run exports what is not exported yet: the month's first run its services, a later run the services
+        of that month booked since (late services: a supplement per customer). A month is never "done": an
+        empty run marks nothing, so services booked after it are still exported by the next run."""
         companies = self.env["res.company"].sudo().search([("ib_easybill_enabled", "=", True)])
         for company in companies:
             today = self._local_today(company, now)
             period = previous_month(today)
-            if company.ib_easybill_last_period and company.ib_easybill_last_period >= period:
-                continue
             exports = self.with_company(company)._export_period(company, period)
-            company.ib_easybill_last_period = period
-            _logger.info("invoice_bridge: easybill export of %s for %s: %d customer(s)", period, company.name,
-                         len(exports))
+            if not exports:
+                continue
+            if not company.ib_easybill_last_period or company.ib_easybill_last_period < period:
+                company.ib_easybill_last_period = period
+            _logger.info("invoice_bridge: easybill export of %s for %s: %d customer(s)%s", period, company.name,
+                         len(exports), " (late services)" if any(exports.mapped("supplement")) else "")
 
     # ---------------------------------------------------------------------------------------- actions
     def _check_may(self, group, what):

@@ -462,3 +462,37 @@ class TestEasybillMultiCompany(EasybillCase):
         self.assertEqual(self.Export.with_user(user).search([]), export_a)
         with self.assertRaises(AccessError):
             export_b.with_user(user).read(["name"])
+
+
+class TestEasybillLateServices(EasybillCase):
+    """#16.8: services of last month booked after the month's first automatic run are exported by a later one."""
+
+    def test_late_services_are_exported_by_a_later_run(self):
+        self.services(day="2026-10-10")
+        self.Export._cron_monthly_export(now=datetime(2026, 10, 31, 23, 30))  # 00:30 on Nov 1 in Berlin
+        first = self.Export.search([])
+        self.assertEqual((first.period_start, first.supplement), (OCTOBER, 0))
+        self.assertEqual(first.name, "2026-10 Müller & Söhne GmbH")
+        late = self.services(day="2026-10-28", lines=[(self.service, 1, 20.0, "Nachtrag Oktober")])  # on Nov 3
+        self.Export._cron_monthly_export(now=datetime(2026, 11, 3, 8, 0))
+        supplement = self.Export.search([]) - first
+        self.assertEqual(supplement.line_ids.move_line_id, late.invoice_line_ids)
+        self.assertEqual((supplement.period_start, supplement.supplement), (OCTOBER, 1))
+        self.assertEqual(supplement.name, "2026-10 Müller & Söhne GmbH (supplement 1)")
+        self.Export._cron_monthly_export(now=datetime(2026, 11, 3, 9, 0))  # nothing new: nothing sent
+        self.assertEqual(self.Export.search_count([]), 2)
+        self.drain()
+        self.assertEqual(set((first | supplement).mapped("state")), {"done"})
+        self.assertIn("(supplement 1)", self.fake.documents[int(supplement.easybill_document_id)]["title"])
+        self.assertEqual(len(self.fake.customers), 1, "both exports were sent at once: one customer in easybill")
+
+    def test_an_empty_first_run_does_not_close_the_month(self):
+        self.Export._cron_monthly_export(now=datetime(2026, 10, 31, 23, 30))
+        self.assertFalse(self.Export.search([]))
+        self.assertFalse(self.company.ib_easybill_last_period)
+        self.services(day="2026-10-20")  # booked on Nov 1 in the morning
+        self.Export._cron_monthly_export(now=datetime(2026, 11, 1, 9, 0))
+        export = self.Export.search([])
+        self.assertEqual((export.period_start, export.supplement), (OCTOBER, 0))
+        self.assertEqual(self.company.ib_easybill_last_period, OCTOBER)
+
