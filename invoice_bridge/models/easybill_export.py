@@ -52,7 +52,7 @@ STEPS = [
     ("customer_create", "Create the customer"),
     ("document_create", "Create the draft invoice"),
     ("attachment_upload", "Upload the CSV"),
-    ("attachment_link", "Attach the CSV to the invoice"),
+    ("attachment_link", "Attach the CSV"),
     ("document_finalize", "Finalise the invoice"),
     ("done", "Done"),
 ]
@@ -433,13 +433,27 @@ class InvoiceBridgeEasybillExport(models.Model):
 
     @api.model
     def _interpret(self, msg, exchange):
-        """easybill's answers: 429 and 5xx are retried (429 pauses the company's requests), other 4xx fail."""
+        """easybill's answers: 409 (locked), 429 and 5xx are retried later (429 pauses the company's requests),
+        other 4xx fail. Every message names its step in words."""
+        step = msg.easybill_step
+        label = dict(self._fields["step"]._description_selection(self.env)).get(step, step)
         outcome = classify_http(exchange, retry_client_errors=False)
-        if outcome.result == FAIL and exchange.status:
+        if exchange.status in RETRY_LATER_STATUSES:
+            # 409: easybill is still working on the document ("locked, try again later"); 429: slow down.
+            # Neither is a failure: the message waits and is sent again on the retry schedule.
+            retry = outcome if outcome.result == RETRY else Outcome(RETRY, delay=parse_retry_after(
+                exchange.headers.get("Retry-After") or exchange.headers.get("retry-after")))
             outcome = dataclasses.replace(
-                outcome, message=f"HTTP {exchange.status}: {error_message(exchange.status, exchange.body)}",
+                retry, message=f"{label}: {error_message(exchange.status, exchange.body)}",
+                hint=_("easybill is busy (the document is locked or too many requests): sent again "
+                       "automatically, nothing to do."))
+        elif outcome.result == FAIL and exchange.status:
+            outcome = dataclasses.replace(
+                outcome, message=f"{label}: {error_message(exchange.status, exchange.body)}",
                 hint=_("easybill refused the request: correct the customer or the services (or the API key in "
                        "the settings), then press Retry on the export."))
+        elif outcome.result != SUCCESS:
+            outcome = dataclasses.replace(outcome, message=f"{label}: {outcome.message}")
         elif outcome.result == SUCCESS:
             try:  # the next steps need what this answer carries: an answer without it is a failure
                 if exchange.request.method == "GET":  # a lookup (also a create's lookup after a lost answer)
@@ -449,12 +463,10 @@ class InvoiceBridgeEasybillExport(models.Model):
                 else:
                     found = None
             except ValueError as exc:
-                outcome = Outcome(FAIL, f"HTTP {exchange.status}: {exc}", hint=_(
+                outcome = Outcome(FAIL, f"{label}: HTTP {exchange.status}: {exc}", hint=_(
                     "easybill's answer was not understood; check the API URL in the settings, then press Retry."))
             else:
-                step = msg.easybill_step
-                outcome = dataclasses.replace(outcome, data=found,
-                                              message=f"HTTP {exchange.status}: {dict(STEPS).get(step, step)}")
+                outcome = dataclasses.replace(outcome, data=found, message=f"{label}: HTTP {exchange.status}")
         # which customer, in the log line of every request (Odoo's partner is on the line too)
         export = self.sudo().browse(msg.res_id).exists()
         if export:

@@ -496,3 +496,99 @@ class TestEasybillLateServices(EasybillCase):
         self.assertEqual((export.period_start, export.supplement), (OCTOBER, 0))
         self.assertEqual(self.company.ib_easybill_last_period, OCTOBER)
 
+
+class TestEasybillRetry(EasybillCase):
+    """#16.7: 409 (locked) is retried later; #16.10: one Retry for an export, wherever it is pressed."""
+
+    def logs(self, export):
+        return self.env["invoice_bridge.sync.log"].search(
+            [("res_model", "=", self.Export._name), ("res_id", "=", export.id)], order="id")
+
+    def test_409_locked_is_retried_later_then_succeeds(self):
+        self.company.ib_easybill_auto_finalize = True
+        self.services()
+        self.fake.fail_next("PUT", r"/documents/\d+/done$", status=409,
+                            body={"code": 409, "message": "Resource is locked"})
+        export = self.export()
+        self.assertRecordValues(export, [{"state": "done", "finalized": True}])
+        finalize = [(log.state, log.http_status) for log in self.logs(export) if log.http_method == "PUT"
+                    and log.endpoint.endswith("/done")]
+        self.assertEqual(finalize, [("retrying", 409), ("success", 200)])
+        retrying = self.logs(export).filtered(lambda log: log.state == "retrying")
+        self.assertIn("Finalise the invoice", retrying.message)
+        self.assertIn("Resource is locked", retrying.message)
+        self.assertIn("nothing to do", retrying.hint)
+        self.assertFalse(self.fake.documents[int(export.easybill_document_id)]["is_draft"])
+
+    def test_409_waits_while_the_lock_lasts(self):
+        self.env["ir.config_parameter"].sudo().set_param("invoice_bridge.retry_schedule", "0,1h")
+        self.company.ib_easybill_auto_finalize = True
+        self.services()
+        self.fake.fail_next("PUT", r"/documents/\d+/done$", status=409, body={"code": 409, "message": "locked"})
+        export = self.export()
+        msg = export.outbox_ids.filtered(lambda m: m.easybill_step == "document_finalize")
+        self.assertEqual((export.state, msg.state, msg.status), ("sending", "pending", "retrying"))
+        self.assertFalse(export.last_error)
+
+    def test_retry_on_the_sync_log_line_retries_the_export(self):
+        self.services()
+        self.fake.fail_next("POST", "/documents$", status=422, body={"code": 422, "message": "Kunde gesperrt"})
+        export = self.export()
+        self.assertEqual(export.state, "failed")
+        failed = self.logs(export).filtered(lambda log: log.state == "failed")
+        self.assertTrue(failed.retryable)
+        self.assertFalse((self.logs(export) - failed).filtered("retryable"), "one Retry: the latest line only")
+        result = failed.action_retry()
+        self.assertEqual(result["tag"], "display_notification")
+        self.assertRecordValues(export, [{"state": "sending", "last_error": False}])
+        self.drain()
+        self.assertEqual(export.state, "done")
+        self.assertFalse(self.logs(export).filtered("retryable"))
+
+    def test_retry_of_the_request_is_the_retry_of_the_export(self):
+        self.services()
+        self.fake.fail_next("POST", "/documents$", status=422, body={"code": 422, "message": "Kunde gesperrt"})
+        export = self.export()
+        export.outbox_ids.filtered(lambda m: m.state == "failed").action_retry()
+        self.assertEqual(export.state, "sending")
+        self.drain()
+        self.assertEqual(export.state, "done")
+
+    def test_retry_on_a_line_without_request_rebuilds_the_csv(self):
+        self.customer.country_id = False
+        self.services()
+        export = self.export()
+        log = self.logs(export)
+        self.assertEqual((log.state, log.retryable), ("failed", True))
+        self.customer.country_id = self.env.ref("base.de")
+        log.action_retry()
+        self.drain()
+        self.assertEqual(export.state, "done")
+
+
+class TestEasybillNames(EasybillCase):
+    """#16.11/#16.12: deliveries, connections and steps in words, not ``easybill:1`` or ``customer_find``."""
+
+    def test_deliveries_and_connections_in_words(self):
+        self.services()
+        export = self.export()
+        msgs = export.outbox_ids.sorted("id")
+        self.assertEqual(msgs[0].name, "easybill: draft invoice for Müller & Söhne GmbH (October 2026) · "
+                                       "Find the customer")
+        self.assertEqual(msgs.mapped("target_label"), [f"easybill account of {self.company.name}"] * len(msgs))
+        target = self.env["invoice_bridge.outbox.target"].search([("name", "=", f"easybill:{self.company.id}")])
+        self.assertEqual(target.display_name, f"easybill account of {self.company.name}")
+        logs = self.env["invoice_bridge.sync.log"].search([("res_model", "=", self.Export._name)])
+        texts = [*msgs.mapped("name"), *logs.mapped("message"), *logs.mapped("summary")]
+        self.assertFalse([t for t in texts if "easybill:" in t.replace("easybill: draft", "")])
+        codes = [code for code, _label in self.env["invoice_bridge.outbox"]._fields["easybill_step"].selection]
+        self.assertFalse([(t, c) for t in texts for c in codes if c in t], "no step code on a screen")
+        self.assertIn("Attach the CSV: HTTP 200", logs.mapped("message")[0])  # the newest line: the link
+
+    def test_supplement_names(self):
+        self.services()
+        self.export()
+        self.services(lines=[(self.service, 1, 5.0, "Nachtrag")])
+        supplement = self.export()
+        self.assertEqual(supplement.name, "2026-10 Müller & Söhne GmbH (supplement 1)")
+        self.assertIn("(October 2026, supplement 1)", supplement.outbox_ids[:1].name)
