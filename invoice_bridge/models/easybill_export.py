@@ -19,10 +19,19 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
+from odoo.tools.misc import format_date
 
 from ..lib.core_outcome import FAIL, RETRY, SUCCESS, Outcome, classify_http
+from ..lib.core_retry import parse_retry_after
 from ..lib.core_transport import Request
-from ..lib.easybill_client import DEFAULT_BASE_URL, EasybillClient, error_message, first_item_id, parse_id
+from ..lib.easybill_client import (
+    DEFAULT_BASE_URL,
+    RETRY_LATER_STATUSES,
+    EasybillClient,
+    error_message,
+    first_item_id,
+    parse_id,
+)
 from ..lib.easybill_csv import CsvCustomer, CsvPosition, CsvValidationError, build_csv, validate_csv
 from .core_compat import Constraint
 
@@ -43,7 +52,7 @@ STEPS = [
     ("customer_create", "Create the customer"),
     ("document_create", "Create the draft invoice"),
     ("attachment_upload", "Upload the CSV"),
-    ("attachment_link", "Attach the CSV to the invoice"),
+    ("attachment_link", "Attach the CSV"),
     ("document_finalize", "Finalise the invoice"),
     ("done", "Done"),
 ]
@@ -61,6 +70,11 @@ def month_bounds(day):
 
 def previous_month(day):
     return month_bounds(day.replace(day=1) - timedelta(days=1))[0]
+
+
+def month_label(env, day):
+    """``November 2026`` in the user's language."""
+    return format_date(env, day, date_format="MMMM y") if day else ""
 
 
 class InvoiceBridgeEasybillExport(models.Model):
@@ -105,10 +119,18 @@ class InvoiceBridgeEasybillExport(models.Model):
 
     @api.depends("partner_id", "period_start", "supplement")
     def _compute_name(self):
+        """``2026-11 Müller GmbH``; a later export of the month: ``2026-11 Müller GmbH (supplement 1)``."""
         for export in self:
             month = export.period_start.strftime("%Y-%m") if export.period_start else "?"
-            suffix = f"-{export.supplement}" if export.supplement else ""
-            export.name = f"{month}{suffix} {export.partner_id.display_name or ''}".strip()
+            name = f"{month} {export.partner_id.display_name or ''}".strip()
+            export.name = _("%(name)s (supplement %(n)s)", name=name, n=export.supplement) \
+                if export.supplement else name
+
+    def _month_label(self):
+        """``November 2026``, or ``November 2026, supplement 1`` (the user's language)."""
+        self.ensure_one()
+        month = month_label(self.env, self.period_start)
+        return _("%(month)s, supplement %(n)s", month=month, n=self.supplement) if self.supplement else month
 
     @api.depends("line_ids.subtotal")
     def _compute_totals(self):
@@ -397,6 +419,10 @@ class InvoiceBridgeEasybillExport(models.Model):
             return Outcome(FAIL, _("No easybill API key is configured for %s.", self.company_id.name),
                            hint=_("Set the API key in Settings ▸ Invoice Bridge ▸ easybill, then retry."))
         step = msg.easybill_step
+        if step == "customer_create" and self.partner_id.sudo().with_company(
+                self.company_id).ib_easybill_customer_id:
+            # another export of this customer (a supplement, another month) created it since our lookup
+            self.uncertain_step = step
         if step in UNCERTAIN_LOOKUP and self.uncertain_step == step:
             if step == "customer_create":
                 return client.find_customer(self.customer_number)
@@ -407,13 +433,27 @@ class InvoiceBridgeEasybillExport(models.Model):
 
     @api.model
     def _interpret(self, msg, exchange):
-        """easybill's answers: 429 and 5xx are retried (429 pauses the company's requests), other 4xx fail."""
+        """easybill's answers: 409 (locked), 429 and 5xx are retried later (429 pauses the company's requests),
+        other 4xx fail. Every message names its step in words."""
+        step = msg.easybill_step
+        label = dict(self._fields["step"]._description_selection(self.env)).get(step, step)
         outcome = classify_http(exchange, retry_client_errors=False)
-        if outcome.result == FAIL and exchange.status:
+        if exchange.status in RETRY_LATER_STATUSES:
+            # 409: easybill is still working on the document ("locked, try again later"); 429: slow down.
+            # Neither is a failure: the message waits and is sent again on the retry schedule.
+            retry = outcome if outcome.result == RETRY else Outcome(RETRY, delay=parse_retry_after(
+                exchange.headers.get("Retry-After") or exchange.headers.get("retry-after")))
             outcome = dataclasses.replace(
-                outcome, message=f"HTTP {exchange.status}: {error_message(exchange.status, exchange.body)}",
+                retry, message=f"{label}: {error_message(exchange.status, exchange.body)}",
+                hint=_("easybill is busy (the document is locked or too many requests): sent again "
+                       "automatically, nothing to do."))
+        elif outcome.result == FAIL and exchange.status:
+            outcome = dataclasses.replace(
+                outcome, message=f"{label}: {error_message(exchange.status, exchange.body)}",
                 hint=_("easybill refused the request: correct the customer or the services (or the API key in "
                        "the settings), then press Retry on the export."))
+        elif outcome.result != SUCCESS:
+            outcome = dataclasses.replace(outcome, message=f"{label}: {outcome.message}")
         elif outcome.result == SUCCESS:
             try:  # the next steps need what this answer carries: an answer without it is a failure
                 if exchange.request.method == "GET":  # a lookup (also a create's lookup after a lost answer)
@@ -423,12 +463,10 @@ class InvoiceBridgeEasybillExport(models.Model):
                 else:
                     found = None
             except ValueError as exc:
-                outcome = Outcome(FAIL, f"HTTP {exchange.status}: {exc}", hint=_(
+                outcome = Outcome(FAIL, f"{label}: HTTP {exchange.status}: {exc}", hint=_(
                     "easybill's answer was not understood; check the API URL in the settings, then press Retry."))
             else:
-                step = msg.easybill_step
-                outcome = dataclasses.replace(outcome, data=found,
-                                              message=f"HTTP {exchange.status}: {dict(STEPS).get(step, step)}")
+                outcome = dataclasses.replace(outcome, data=found, message=f"{label}: HTTP {exchange.status}")
         # which customer, in the log line of every request (Odoo's partner is on the line too)
         export = self.sudo().browse(msg.res_id).exists()
         if export:
@@ -492,17 +530,22 @@ class InvoiceBridgeEasybillExport(models.Model):
     # ------------------------------------------------------------------------------------------- cron
     @api.model
     def _cron_monthly_export(self, now=None):
-        """On the 1st (company time zone), export the previous month of every company using easybill."""
+        """From the 1st (company time zone), export the previous month of every company using easybill.
+
+        Every run exports what is not exported yet: the month's first run its services, a later run the services
+        of that month booked since (late services: a supplement per customer). A month is never "done": an
+        empty run marks nothing, so services booked after it are still exported by the next run."""
         companies = self.env["res.company"].sudo().search([("ib_easybill_enabled", "=", True)])
         for company in companies:
             today = self._local_today(company, now)
             period = previous_month(today)
-            if company.ib_easybill_last_period and company.ib_easybill_last_period >= period:
-                continue
             exports = self.with_company(company)._export_period(company, period)
-            company.ib_easybill_last_period = period
-            _logger.info("invoice_bridge: easybill export of %s for %s: %d customer(s)", period, company.name,
-                         len(exports))
+            if not exports:
+                continue
+            if not company.ib_easybill_last_period or company.ib_easybill_last_period < period:
+                company.ib_easybill_last_period = period
+            _logger.info("invoice_bridge: easybill export of %s for %s: %d customer(s)%s", period, company.name,
+                         len(exports), " (late services)" if any(exports.mapped("supplement")) else "")
 
     # ---------------------------------------------------------------------------------------- actions
     def _check_may(self, group, what):
@@ -544,11 +587,12 @@ class InvoiceBridgeEasybillExport(models.Model):
 
     @api.model
     def _preview_csv(self, company, partner, period_start):
-        """The CSV the next export of ``partner`` for that month would carry (nothing is created)."""
+        """``(csv text, errors)`` of the next export of ``partner`` for that month (nothing is created): ``("",
+        [])`` when nothing is left to export, the errors when its CSV would be invalid."""
         candidates = self._candidate_lines(company, period_start, partner)
         line_ids = candidates.get(partner.commercial_partner_id.id)
         if not line_ids:
-            return ""
+            return "", []
         snapshots = self._line_snapshots(line_ids)
         first, last = month_bounds(period_start)
         export = self.new({"company_id": company.id, "partner_id": partner.commercial_partner_id.id,
@@ -558,6 +602,5 @@ class InvoiceBridgeEasybillExport(models.Model):
         try:
             data = export._csv_bytes()
         except CsvValidationError as exc:
-            return _("The CSV would be invalid, nothing would be sent:\n%s", "\n".join(exc.errors))
-        return data.decode("utf-8-sig")
-
+            return "", exc.errors
+        return data.decode("utf-8-sig"), []

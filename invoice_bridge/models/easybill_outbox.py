@@ -1,8 +1,14 @@
-"""The easybill channel in the delivery engine: each step of an export is one message (see easybill_export.py)."""
-from odoo import _, fields, models
+"""The easybill channel in the delivery engine: each step of an export is one message (see easybill_export.py).
+
+There is one Retry for an export: the export's, the one of its requests (Deliveries) and the one of its sync-log
+lines all resume the export at its failed step.
+"""
+from odoo import _, api, fields, models
 
 from ..lib.core_outcome import FAIL, Outcome
 from .easybill_export import STEPS
+
+EXPORT = "invoice_bridge.easybill.export"
 
 
 class InvoiceBridgeOutbox(models.Model):
@@ -12,7 +18,40 @@ class InvoiceBridgeOutbox(models.Model):
     easybill_step = fields.Selection(STEPS, "easybill step", readonly=True)
 
     def _easybill_exports(self):
-        return {msg.id: self.env["invoice_bridge.easybill.export"].sudo().browse(msg.res_id).exists() for msg in self}
+        return {msg.id: self.env[EXPORT].sudo().browse(msg.res_id).exists() for msg in self}
+
+    # Override of the engine's extension point: "easybill: draft invoice for Müller GmbH (November 2026) · Find
+    # the customer"
+    def _channel_describe(self):
+        mine = self.filtered(lambda m: m.channel == "easybill")
+        described = super(InvoiceBridgeOutbox, self - mine)._channel_describe()
+        steps = dict(self._fields["easybill_step"]._description_selection(self.env))
+        exports = mine._easybill_exports()
+        for msg in mine:
+            export = exports[msg.id]
+            what = _("easybill: draft invoice for %(customer)s (%(month)s)",
+                     customer=export.partner_id.display_name, month=export._month_label()) if export else \
+                _("easybill: a deleted export")
+            step = steps.get(msg.easybill_step)
+            described[msg.id] = f"{what} · {step}" if step else what
+        return described
+
+    # Override of the engine's extension point: a company's easybill target is shown as its easybill account
+    def _channel_target_labels(self, targets):
+        labels = super()._channel_target_labels(targets)
+        ids = {int(t.split(":", 1)[1]): t for t in targets if t.startswith("easybill:") and t[9:].isdigit()}
+        if ids:
+            for company in self.env["res.company"].sudo().browse(list(ids)).exists():
+                labels[ids[company.id]] = _("easybill account of %s", company.name)
+        return labels
+
+    # Override of the engine's action: retrying an export's request resumes the export (one Retry)
+    def action_retry(self):
+        result = super().action_retry()
+        mine = self.filtered(lambda m: m.channel == "easybill" and m.state == "pending")
+        exports = self.env[EXPORT].sudo().union(*mine._easybill_exports().values())
+        exports.filtered(lambda e: e.state == "failed").write({"state": "sending", "last_error": False})
+        return result
 
     # Override of the engine's extension point: the API key is added when the request is sent
     def _channel_requests(self):
@@ -45,6 +84,48 @@ class InvoiceBridgeSyncLog(models.Model):
     _inherit = "invoice_bridge.sync.log"
 
     channel = fields.Selection(selection_add=[("easybill", "easybill")], ondelete={"easybill": "cascade"})
+
+    def _easybill_export_lines(self):
+        return self.filtered(lambda log: log.channel == "easybill" and log.res_model == EXPORT and log.res_id)
+
+    # Override of the sync log's compute: an export's line offers Retry while the export failed, on its latest
+    # line only (also a line without a request: an invalid CSV, a missing API key)
+    @api.depends("res_model", "res_id")
+    def _compute_followup(self):
+        result = super()._compute_followup()
+        mine = self._easybill_export_lines()
+        if mine:
+            exports = self.env[EXPORT].sudo().browse(set(mine.mapped("res_id"))).exists()
+            failed = set(exports.filtered(lambda e: e.state == "failed").ids)
+            latest = dict(self.sudo()._read_group(
+                [("channel", "=", "easybill"), ("res_model", "=", EXPORT), ("res_id", "in", list(failed))],
+                ["res_id"], ["id:max"])) if failed else {}
+            for log in mine:
+                log.retryable = log.res_id in failed and bool(log.id) and log.id >= latest.get(log.res_id, 0)
+        return result
+
+    # Override of the sync log's action: Retry on an export's line retries the export (the export's Retry)
+    def action_retry(self):
+        mine = self._easybill_export_lines()
+        others = self - mine
+        exports = self.env[EXPORT].browse(set(mine.filtered("retryable").mapped("res_id"))).exists()
+        if not exports:
+            return super().action_retry()
+        exports.action_retry()
+        if others.filtered("retryable"):
+            super(InvoiceBridgeSyncLog, others).action_retry()
+        return {"type": "ir.actions.client", "tag": "display_notification", "params": {
+            "type": "success", "sticky": False, "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            "message": _("%s easybill export(s) will be retried in a moment.", len(exports))}}
+
+    # Override of the sync log's action: an export's line cancels the export (managers), not only its request
+    def action_cancel_message(self):
+        mine = self._easybill_export_lines()
+        exports = self.env[EXPORT].browse(set(mine.filtered("retryable").mapped("res_id"))).exists()
+        if exports:
+            exports.action_cancel()
+            exports.sudo().outbox_ids.filtered(lambda m: m.state in ("pending", "failed", "dead")).action_cancel()
+        return super(InvoiceBridgeSyncLog, self - mine).action_cancel_message()
 
     # Override of the sync log's extension point: the companies' easybill API keys
     def _ib_known_secrets(self):

@@ -23,9 +23,17 @@ class ResPartner(models.Model):
         return action
 
     def action_ib_easybill_wizard(self):
+        return self._ib_easybill_wizard_action()
+
+    def _ib_easybill_wizard_action(self, company=None, month=None):
+        """The preview wizard of this customer (last month by default, or the month of ``month``)."""
         self.ensure_one()
+        context = {"default_partner_id": self.commercial_partner_id.id}
+        if company:
+            context["default_company_id"] = company.id
+        if month:
+            context.update(default_month=str(month.month), default_year=str(month.year))
         return {
             "type": "ir.actions.act_window", "res_model": "invoice_bridge.easybill.export.wizard",
-            "view_mode": "form", "target": "new", "name": _("Send to easybill"),
-            "context": {"default_partner_id": self.commercial_partner_id.id},
+            "view_mode": "form", "target": "new", "name": _("Send to easybill"), "context": context,
         }

@@ -20,6 +20,10 @@ OLD_LABELS = {
     "(PATCH /api/sales/update/invoice/)": "waiting for the sender's system to send its correction",
     "Invoices sent to POST /api/sales/import/invoice/": "Invoices sent by other systems through the import API",
     "Messages keep queueing in the outbox": "Deliveries keep queueing",
+    "Attach the CSV to the invoice": "Attach the CSV",
+    "CSV preview": "Services that will be sent",
+    "CSV that will be sent": "Services that will be sent",
+    "Any day of the month to export.": "Month and year",
 }
 
 

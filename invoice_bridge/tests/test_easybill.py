@@ -1,6 +1,6 @@
 import base64
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import psycopg2.errors
 
@@ -298,7 +298,7 @@ class TestEasybillExport(EasybillCase):
     def test_partner_wizard_previews_then_sends(self):
         self.services()
         wizard = self.env["invoice_bridge.easybill.export.wizard"].create(
-            {"partner_id": self.customer.id, "month": date(2026, 10, 20)})
+            {"partner_id": self.customer.id, "month": "10", "year": "2026"})
         self.assertTrue(wizard.has_services)
         self.assertIn("Lagerung Oktober", wizard.preview)
         self.assertFalse(self.Export.search([]))  # previewing creates nothing
@@ -308,15 +308,56 @@ class TestEasybillExport(EasybillCase):
         self.drain()
         self.assertEqual(export.state, "done")
 
-    def test_invoice_button_exports_that_customers_month(self):
+
+class TestEasybillPreview(EasybillCase):
+    """#16.6/#16.12: every send to easybill is previewed; the month is a month; the preview is a table."""
+
+    Wizard = "invoice_bridge.easybill.export.wizard"
+
+    def test_invoice_button_opens_the_preview_of_that_customers_month(self):
         move = self.services(day="2026-10-03")
         other = self.env["res.partner"].create({"name": "Andere GmbH", "is_company": True,
                                                 "country_id": self.env.ref("base.de").id})
         self.services(partner=other)
         action = move.action_ib_easybill_export()
-        export = self.Export.browse(action["res_id"])
-        self.assertEqual(export.partner_id, self.customer)
+        self.assertEqual((action["res_model"], action["target"]), (self.Wizard, "new"))
+        self.assertFalse(self.Export.search([]))  # nothing is sent before the preview
+        wizard = self.env[self.Wizard].with_context(**action["context"]).create({})
+        self.assertRecordValues(wizard, [{"partner_id": self.customer.id, "company_id": self.company.id,
+                                          "month": "10", "year": "2026", "has_services": True}])
+        self.assertIn("<table", wizard.preview)
+        self.assertIn("<th>description</th>", wizard.preview)
+        self.assertIn("<td>Lagerung Oktober; Halle \"B\"</td>", wizard.preview)
+        self.assertNotIn("description;", wizard.preview)  # a table, not the raw CSV text
+        export = self.Export.browse(wizard.action_send()["res_id"])
+        self.assertEqual((export.partner_id, export.period_start), (self.customer, OCTOBER))
         self.assertEqual(self.Export.search_count([]), 1)
+        # a second click: the wizard says nothing is left and offers no Send; a stale Send is a notification
+        wizard2 = self.env[self.Wizard].with_context(**move.action_ib_easybill_export()["context"]).create({})
+        self.assertFalse(wizard2.has_services)
+        self.assertIn("Nothing left to export for Müller &amp; Söhne GmbH in October 2026", wizard2.preview)
+        result = wizard.action_send()
+        self.assertEqual((result["type"], result["tag"], result["params"]["type"]),
+                         ("ir.actions.client", "display_notification", "warning"))
+        self.assertIn("already in easybill", result["params"]["message"])
+        self.assertEqual(self.Export.search_count([]), 1)
+
+    def test_month_is_a_month_picker(self):
+        fields_ = self.env[self.Wizard]._fields
+        self.assertEqual((fields_["month"].type, fields_["year"].type), ("selection", "selection"))
+        self.assertEqual(dict(fields_["month"].selection)["11"], "November")
+        wizard = self.env[self.Wizard].create({"partner_id": self.customer.id})
+        today = date.today()
+        last = (today.replace(day=1) - timedelta(days=1))
+        self.assertEqual((wizard.month, wizard.year), (str(last.month), str(last.year)))
+
+    def test_invalid_csv_is_listed_and_can_still_be_sent(self):
+        self.customer.country_id = False
+        self.services()
+        wizard = self.env[self.Wizard].create({"partner_id": self.customer.id, "month": "10", "year": "2026"})
+        self.assertTrue(wizard.has_services)
+        self.assertIn("would be invalid", wizard.preview)
+        self.assertIn("country", wizard.preview)
 
 
 class TestEasybillCron(EasybillCase):
@@ -421,3 +462,133 @@ class TestEasybillMultiCompany(EasybillCase):
         self.assertEqual(self.Export.with_user(user).search([]), export_a)
         with self.assertRaises(AccessError):
             export_b.with_user(user).read(["name"])
+
+
+class TestEasybillLateServices(EasybillCase):
+    """#16.8: services of last month booked after the month's first automatic run are exported by a later one."""
+
+    def test_late_services_are_exported_by_a_later_run(self):
+        self.services(day="2026-10-10")
+        self.Export._cron_monthly_export(now=datetime(2026, 10, 31, 23, 30))  # 00:30 on Nov 1 in Berlin
+        first = self.Export.search([])
+        self.assertEqual((first.period_start, first.supplement), (OCTOBER, 0))
+        self.assertEqual(first.name, "2026-10 Müller & Söhne GmbH")
+        late = self.services(day="2026-10-28", lines=[(self.service, 1, 20.0, "Nachtrag Oktober")])  # on Nov 3
+        self.Export._cron_monthly_export(now=datetime(2026, 11, 3, 8, 0))
+        supplement = self.Export.search([]) - first
+        self.assertEqual(supplement.line_ids.move_line_id, late.invoice_line_ids)
+        self.assertEqual((supplement.period_start, supplement.supplement), (OCTOBER, 1))
+        self.assertEqual(supplement.name, "2026-10 Müller & Söhne GmbH (supplement 1)")
+        self.Export._cron_monthly_export(now=datetime(2026, 11, 3, 9, 0))  # nothing new: nothing sent
+        self.assertEqual(self.Export.search_count([]), 2)
+        self.drain()
+        self.assertEqual(set((first | supplement).mapped("state")), {"done"})
+        self.assertIn("(supplement 1)", self.fake.documents[int(supplement.easybill_document_id)]["title"])
+        self.assertEqual(len(self.fake.customers), 1, "both exports were sent at once: one customer in easybill")
+
+    def test_an_empty_first_run_does_not_close_the_month(self):
+        self.Export._cron_monthly_export(now=datetime(2026, 10, 31, 23, 30))
+        self.assertFalse(self.Export.search([]))
+        self.assertFalse(self.company.ib_easybill_last_period)
+        self.services(day="2026-10-20")  # booked on Nov 1 in the morning
+        self.Export._cron_monthly_export(now=datetime(2026, 11, 1, 9, 0))
+        export = self.Export.search([])
+        self.assertEqual((export.period_start, export.supplement), (OCTOBER, 0))
+        self.assertEqual(self.company.ib_easybill_last_period, OCTOBER)
+
+
+class TestEasybillRetry(EasybillCase):
+    """#16.7: 409 (locked) is retried later; #16.10: one Retry for an export, wherever it is pressed."""
+
+    def logs(self, export):
+        return self.env["invoice_bridge.sync.log"].search(
+            [("res_model", "=", self.Export._name), ("res_id", "=", export.id)], order="id")
+
+    def test_409_locked_is_retried_later_then_succeeds(self):
+        self.company.ib_easybill_auto_finalize = True
+        self.services()
+        self.fake.fail_next("PUT", r"/documents/\d+/done$", status=409,
+                            body={"code": 409, "message": "Resource is locked"})
+        export = self.export()
+        self.assertRecordValues(export, [{"state": "done", "finalized": True}])
+        finalize = [(log.state, log.http_status) for log in self.logs(export) if log.http_method == "PUT"
+                    and log.endpoint.endswith("/done")]
+        self.assertEqual(finalize, [("retrying", 409), ("success", 200)])
+        retrying = self.logs(export).filtered(lambda log: log.state == "retrying")
+        self.assertIn("Finalise the invoice", retrying.message)
+        self.assertIn("Resource is locked", retrying.message)
+        self.assertIn("nothing to do", retrying.hint)
+        self.assertFalse(self.fake.documents[int(export.easybill_document_id)]["is_draft"])
+
+    def test_409_waits_while_the_lock_lasts(self):
+        self.env["ir.config_parameter"].sudo().set_param("invoice_bridge.retry_schedule", "0,1h")
+        self.company.ib_easybill_auto_finalize = True
+        self.services()
+        self.fake.fail_next("PUT", r"/documents/\d+/done$", status=409, body={"code": 409, "message": "locked"})
+        export = self.export()
+        msg = export.outbox_ids.filtered(lambda m: m.easybill_step == "document_finalize")
+        self.assertEqual((export.state, msg.state, msg.status), ("sending", "pending", "retrying"))
+        self.assertFalse(export.last_error)
+
+    def test_retry_on_the_sync_log_line_retries_the_export(self):
+        self.services()
+        self.fake.fail_next("POST", "/documents$", status=422, body={"code": 422, "message": "Kunde gesperrt"})
+        export = self.export()
+        self.assertEqual(export.state, "failed")
+        failed = self.logs(export).filtered(lambda log: log.state == "failed")
+        self.assertTrue(failed.retryable)
+        self.assertFalse((self.logs(export) - failed).filtered("retryable"), "one Retry: the latest line only")
+        result = failed.action_retry()
+        self.assertEqual(result["tag"], "display_notification")
+        self.assertRecordValues(export, [{"state": "sending", "last_error": False}])
+        self.drain()
+        self.assertEqual(export.state, "done")
+        self.assertFalse(self.logs(export).filtered("retryable"))
+
+    def test_retry_of_the_request_is_the_retry_of_the_export(self):
+        self.services()
+        self.fake.fail_next("POST", "/documents$", status=422, body={"code": 422, "message": "Kunde gesperrt"})
+        export = self.export()
+        export.outbox_ids.filtered(lambda m: m.state == "failed").action_retry()
+        self.assertEqual(export.state, "sending")
+        self.drain()
+        self.assertEqual(export.state, "done")
+
+    def test_retry_on_a_line_without_request_rebuilds_the_csv(self):
+        self.customer.country_id = False
+        self.services()
+        export = self.export()
+        log = self.logs(export)
+        self.assertEqual((log.state, log.retryable), ("failed", True))
+        self.customer.country_id = self.env.ref("base.de")
+        log.action_retry()
+        self.drain()
+        self.assertEqual(export.state, "done")
+
+
+class TestEasybillNames(EasybillCase):
+    """#16.11/#16.12: deliveries, connections and steps in words, not ``easybill:1`` or ``customer_find``."""
+
+    def test_deliveries_and_connections_in_words(self):
+        self.services()
+        export = self.export()
+        msgs = export.outbox_ids.sorted("id")
+        self.assertEqual(msgs[0].name, "easybill: draft invoice for Müller & Söhne GmbH (October 2026) · "
+                                       "Find the customer")
+        self.assertEqual(msgs.mapped("target_label"), [f"easybill account of {self.company.name}"] * len(msgs))
+        target = self.env["invoice_bridge.outbox.target"].search([("name", "=", f"easybill:{self.company.id}")])
+        self.assertEqual(target.display_name, f"easybill account of {self.company.name}")
+        logs = self.env["invoice_bridge.sync.log"].search([("res_model", "=", self.Export._name)])
+        texts = [*msgs.mapped("name"), *logs.mapped("message"), *logs.mapped("summary")]
+        self.assertFalse([t for t in texts if "easybill:" in t.replace("easybill: draft", "")])
+        codes = [code for code, _label in self.env["invoice_bridge.outbox"]._fields["easybill_step"].selection]
+        self.assertFalse([(t, c) for t in texts for c in codes if c in t], "no step code on a screen")
+        self.assertIn("Attach the CSV: HTTP 200", logs.mapped("message")[0])  # the newest line: the link
+
+    def test_supplement_names(self):
+        self.services()
+        self.export()
+        self.services(lines=[(self.service, 1, 5.0, "Nachtrag")])
+        supplement = self.export()
+        self.assertEqual(supplement.name, "2026-10 Müller & Söhne GmbH (supplement 1)")
+        self.assertIn("(October 2026, supplement 1)", supplement.outbox_ids[:1].name)
