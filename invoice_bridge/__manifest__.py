@@ -63,6 +63,12 @@
         "views/import_api_menus.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "invoice_bridge/static/src/**/*",
+        ],
+        "web.assets_unit_tests": [
+            "invoice_bridge/static/tests/unit/**/*",
+        ],
         "web.assets_tests": [
             "invoice_bridge/static/tests/tours/**/*",
         ],

@@ -6,13 +6,16 @@ arrive. What a commit does is done here by hand: the pre-commit hooks run (``cr.
 unit test of the listener (``static/tests``).
 """
 import contextlib
+import logging
 import json
 
 from websocket import WebSocketTimeoutException
 
-from odoo.tests import new_test_user, tagged
+from odoo import release
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from odoo.addons.bus.tests.common import WebsocketCase
+from odoo.addons.web.tests.test_js import unit_test_error_checker
 
 from ..models.core_bus import LIVE_NOTIFICATION, LIVE_SUBCHANNEL
 from .core_common import WebhookCase, user_groups
@@ -142,3 +145,36 @@ class TestLiveWebsocket(WebhookCase, WebsocketCase):
                     live.extend(n["message"]["payload"] for n in json.loads(frame)
                                 if n["message"]["type"] == LIVE_NOTIFICATION)
         return live
+
+
+def hoot_id(name):
+    """The id Hoot gives a suite or a test (the hash ``web/tests/test_js.py`` computes on 19.0 for ``--test-tags``)."""
+    value = 0
+    for char in name:
+        value = ((value << 5) - value + ord(char)) & 0xFFFFFFFF
+    return f"{value:08x}"
+
+
+@tagged("post_install", "-at_install")
+class TestLiveJs(HttpCase):
+    """The JS unit tests of the listener (``static/tests/unit/live.test.js``, Hoot), in headless Chromium: only
+    the addon's suite, ``@invoice_bridge``, of Odoo's unit-test page."""
+
+    def test_listener(self):
+        if release.version_info[0] < 19:
+            signal, only = "[HOOT] test suite succeeded", "suite"
+        else:
+            signal, only = "[HOOT] Test suite succeeded", "id"
+        seen = []
+        handler = logging.Handler()
+        handler.emit = lambda record: seen.append(record.getMessage())
+        browser_logger = logging.getLogger(f"{self._logger.name}.browser")
+        browser_logger.addHandler(handler)
+        try:
+            self.browser_js(
+                f"/web/tests?headless&loglevel=2&preset=desktop&timeout=15000&{only}={hoot_id('@invoice_bridge')}",
+                "", "", login="admin", timeout=900, success_signal=signal, error_checker=unit_test_error_checker)
+        finally:
+            browser_logger.removeHandler(handler)
+        ran = [m for m in seen if '[HOOT] Test "@invoice_bridge/unit/live/' in m and "passed" in m]
+        self.assertEqual(len(ran), 4, "the suite's four tests ran and passed (an empty selection also succeeds)")

@@ -16,8 +16,11 @@ from odoo import SUPERUSER_ID, Command, api
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.bus.models.bus import channel_with_db, dispatch, hashable
+from odoo.addons.bus.websocket import WebsocketConnectionHandler
 
 from ..lib.import_api_fields import parse_import
+from ..models.core_bus import LIVE_SUBCHANNEL
 from .fakes.extract_fake import IapExtractFake
 from .fakes.webhook_receiver import WebhookReceiver
 
@@ -30,8 +33,9 @@ DATA = Path(__file__).resolve().parent / "data"
 
 
 @contextmanager
-def drain_after_commit():
-    """The drain cron, run after every commit of the shared test cursor (see the module's docstring)."""
+def drain_after_commit(after=None):
+    """The drain cron, run after every commit of the shared test cursor (see the module's docstring); then
+    ``after(cr)``, if given."""
     original = TestCursor.commit
     draining = []
 
@@ -44,6 +48,8 @@ def drain_after_commit():
             env = api.Environment(cr, SUPERUSER_ID, {})
             if env["invoice_bridge.outbox"]._drain(autocommit=False, short_wait=0):
                 original(cr)
+            if after:
+                after(cr)
         finally:
             draining.clear()
 
@@ -165,3 +171,44 @@ class TestTours(AccountTestInvoicingCommon, HttpCase):
         self.env.invalidate_all()
         self.assertFalse(endpoint.active)
         self.assertEqual(endpoint.with_context(active_test=False).pending_count, 1, "kept")
+
+
+@tagged("post_install", "-at_install")
+class TestLiveTour(AccountTestInvoicingCommon, HttpCase):
+    """#16.9, in the browser: the web client's listener (``static/src/live``) over the real websocket. An open
+    invoice reloads when its delivery lands and says so; with unsaved changes it only says so.
+
+    Odoo refuses websockets during tests (the bus and the test share one cursor): ``bus.tests.common.WebsocketCase``
+    lifts that, as this class does (the test cursor's lock orders the websocket's reads with the requests). The
+    post-commit hook that would wake the websockets is dropped by the test cursor: they are woken after the drain,
+    as ``WebsocketCase.trigger_notification_dispatching`` does."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.startClassPatcher(patch.object(WebsocketConnectionHandler, "websocket_allowed", return_value=True))
+        cls.receiver = WebhookReceiver().start()
+        cls.addClassCleanup(cls.receiver.stop)
+        cls.login = cls.env.user.login
+        cls.env.user.write({"password": cls.login})
+
+    def _wake_websockets(self, cr):
+        channel = hashable(channel_with_db(cr.dbname, (self.env.company, LIVE_SUBCHANNEL)))
+        for websocket in list(dispatch._channels_to_ws.get(channel, [])):
+            websocket.trigger_notification_dispatching()
+
+    def test_an_open_invoice_hears_its_delivery(self):
+        endpoint = self.env["invoice_bridge.webhook.endpoint"].create({
+            "name": "Live receiver", "url": f"{self.receiver.url}/hook", "company_id": self.env.company.id})
+        self.receiver.set_secrets([endpoint.sudo().secret])
+        invoice = self.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": self.partner_a.id, "invoice_date": "2026-10-15",
+            "invoice_line_ids": [Command.create({"product_id": self.product_a.id, "quantity": 1,
+                                                 "price_unit": 100.0, "tax_ids": []})]})
+        with drain_after_commit(after=self._wake_websockets):
+            self.start_tour(f"/odoo/action-account.action_move_out_invoice_type/{invoice.id}",
+                            "invoice_bridge_tour_live", login=self.login, timeout=120)
+        self.env.invalidate_all()
+        self.assertEqual(invoice.state, "posted")
+        self.assertFalse(invoice.ref, "the typed reference was discarded, never saved by a reload")
+        self.assertEqual(len([d for d in self.receiver.deliveries if d["status"] == 200]), 2)
