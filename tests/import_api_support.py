@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 import requests
 
-from tests.conftest import DATA
+from tests.conftest import DATA, REPO
 
 SAMPLE = json.loads((DATA / "import_api_seed002_sample.json").read_text())
 IMPORT = "/api/sales/import/invoice/"
@@ -77,6 +77,21 @@ def unlimited_http_threads():
 @pytest.fixture(scope="module")
 def server(api, unlimited_http_threads, odoo_server):
     return odoo_server
+
+
+def server_errors(server, limit=3000):
+    """The end of what the real server (``odoo_server``: its log is ``.run/odoo-server-<port>.log``) logged as
+    errors: put in an assertion's message, a failure on CI says what the server saw."""
+    log = REPO / ".run" / f"odoo-server-{server.rsplit(':', 1)[1]}.log"
+    if not log.exists():
+        return f"(no log {log})"
+    picked, inside = [], False
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        if line[:2] == "20":  # a new log record: kept when it is an error, with the lines that follow it
+            inside = " ERROR " in line or " CRITICAL " in line
+        if inside:
+            picked.append(line)
+    return "\n".join(picked)[-limit:]
 
 
 def _headers(key, **extra):

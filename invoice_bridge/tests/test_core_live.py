@@ -6,8 +6,8 @@ arrive. What a commit does is done here by hand: the pre-commit hooks run (``cr.
 unit test of the listener (``static/tests``).
 """
 import contextlib
-import logging
 import json
+import logging
 
 from websocket import WebSocketTimeoutException
 
