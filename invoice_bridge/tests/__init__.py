@@ -23,3 +23,4 @@ from . import test_import_api_attacks
 from . import test_import_api_golden
 # the accountant's path in a browser (JS tours)
 from . import test_ui_tours
+from . import test_ui_tours_easybill

@@ -1,0 +1,45 @@
+"""README tour 3 in a real browser: a customer's month sent to easybill (the preview wizard, the export, its
+requests), against the easybill fake. The requests are outbox deliveries: :func:`drain_after_commit` delivers
+them right after the commit of the click that queued them, as the drain cron does in production."""
+from datetime import date
+
+from odoo.tests import HttpCase, tagged
+
+from ..models.easybill_export import previous_month
+from .test_easybill import EasybillCase
+from .test_ui_tours import drain_after_commit
+
+
+@tagged("post_install", "-at_install")
+class TestEasybillTour(EasybillCase, HttpCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # the tour logs in as the accountant of the test company, as TestTours does
+        cls.login = cls.env.user.login
+        cls.env.user.write({"password": cls.login})
+
+    def test_send_a_customers_month(self):
+        """README tour 3: Customers ▸ the customer ▸ Send to easybill: pick the month, the preview lists its
+        services, Send; Invoice Bridge ▸ easybill Exports: the export sent, its ids, its CSV, its requests."""
+        # last month, as the tour's browser counts it (the machine's date, like date.today())
+        month = previous_month(date.today())
+        self.services(day=month.replace(day=15).isoformat(),
+                      lines=[(self.service, 2, 12.5, "Lagerung"), (self.fee, 1, 30.0, "Stornierung")])
+        with drain_after_commit():
+            self.start_tour(f"/odoo/action-account.res_partner_action_customer/{self.customer.id}",
+                            "invoice_bridge_tour_easybill", login=self.login, timeout=120)
+        self.env.invalidate_all()
+        export = self.Export.search([("partner_id", "=", self.customer.id)])
+        self.assertRecordValues(export, [{"state": "done", "period_start": month, "line_count": 2,
+                                          "amount_net": 2 * 12.5 + 30}])
+        self.assertEqual(self.calls(), [
+            ("GET", "/customers"), ("POST", "/customers"), ("POST", "/documents"), ("POST", "/attachments"),
+            ("PUT", f"/attachments/{export.easybill_attachment_id}")])
+        self.assertEqual(list(self.fake.customers), [int(export.easybill_customer_id)])
+        documents = self.fake.documents
+        self.assertEqual(list(documents), [int(export.easybill_document_id)], "exactly one document")
+        self.assertTrue(documents[int(export.easybill_document_id)]["is_draft"])
+        attachment = self.fake.attachments[int(export.easybill_attachment_id)]
+        self.assertEqual(attachment["document_id"], int(export.easybill_document_id))
