@@ -3,8 +3,8 @@
     make screenshots            # or: <venv with playwright>/bin/python tools/screenshots.py [--url ...]
 
 Prepares what the pictures show through Odoo's JSON-RPC (digitizes the demo bill, runs the monthly easybill
-export, returns an imported invoice to billing), then saves PNGs into docs/screenshots/. Uses Debian's
-``chromium`` (no browser download).
+export, imports the tour's sample invoice with the demo's API key and returns it to billing), then saves PNGs
+into docs/screenshots/. Uses Debian's ``chromium`` (no browser download).
 """
 import argparse
 import json
@@ -13,7 +13,10 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "docs" / "screenshots"
+KEY_FILE = REPO / ".run" / "demo_api_key.txt"  # written by `make demo`
+IMPORT_SAMPLE = REPO / "invoice_bridge" / "tests" / "data" / "import_api_seed002_sample.json"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 
@@ -75,6 +78,12 @@ def prepare(demo):
         demo.rpc("ir.cron", "method_direct_trigger", [cron])
     demo.wait_until(lambda: not demo.rpc("invoice_bridge.easybill.export", "search_count",
                                          [("state", "=", "sending")]))
+    if not demo.first_id("account.move", [("ib_import_state", "!=", False)]) and KEY_FILE.exists():
+        # the tour's step 4: the demo imports nothing by itself
+        response = demo.page.request.post(
+            f"{demo.url}/api/sales/import/invoice/", data=IMPORT_SAMPLE.read_text(),
+            headers={"Content-Type": "application/json", "X-API-KEY": KEY_FILE.read_text().strip()})
+        print(f"import API: HTTP {response.status}")
     imported = demo.first_id("account.move", [("ib_import_state", "=", "waiting_approval")])
     if imported and not demo.first_id("account.move", [("ib_import_state", "=", "review")]):
         wizard = demo.rpc("invoice_bridge.return.wizard", "create", {
