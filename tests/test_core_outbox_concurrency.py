@@ -103,6 +103,48 @@ def test_two_concurrent_drains_deliver_each_message_once(registry, odoo, env_fac
         assert set(env["invoice_bridge.outbox"].browse(ids).mapped("state")) == {"done"}
 
 
+def test_a_rate_limited_target_is_drained_without_waiting_for_itself(registry, odoo, env_factory, receiver, dbname):
+    """One batch writes its target's row several times: the rate limit (easybill sets it between its steps, in the
+    drain's transaction), the rate window, the health. Each is written in a transaction of its own. When the first
+    two were written in the drain's transaction, the health's own cursor waited for that transaction's row lock,
+    in the same thread: a deadlock PostgreSQL cannot see (the demo's easybill export hung in "Sending")."""
+    with env_factory() as env:
+        env["invoice_bridge.outbox.target"]._set_rate_limit("rl-target", 60)
+        _enqueue(env, receiver, 3, "rl")
+    result, errors = {}, []
+
+    def worker():
+        try:
+            with registry.cursor() as cr:
+                env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+                env["invoice_bridge.outbox.target"]._set_rate_limit("rl-target", 30)
+                result["drained"] = env["invoice_bridge.outbox"]._drain(autocommit=True, short_wait=0)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(repr(exc))
+
+    thread = threading.Thread(target=worker, daemon=True)
+    thread.start()
+    thread.join(30)
+    if thread.is_alive():  # end the connection that waits, so that the run goes on
+        conn = psycopg2.connect(dbname=dbname)
+        conn.autocommit = True
+        conn.cursor().execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                              " WHERE datname = %s AND wait_event_type = 'Lock'", [dbname])
+        conn.close()
+        thread.join(10)
+        pytest.fail("the drain waited for its own lock on the target's row")
+    try:
+        assert not errors
+        assert result["drained"] == 3
+        with env_factory() as env:
+            target = env["invoice_bridge.outbox.target"].search([("name", "=", "rl-target")])
+            assert target.rate_limit == 30
+            assert len(json.loads(target.recent_attempts)) == 3
+            assert target.last_success_at and not target.consecutive_failures
+    finally:
+        _cleanup(env_factory, "rl")
+
+
 def test_detached_log_survives_rollback(env_factory):
     with env_factory(commit=False) as env:
         logs = env["invoice_bridge.sync.log"]

@@ -36,8 +36,10 @@ DIST_NAME = "odoo-addon-invoice_bridge"
 PYTHON = os.environ.get("IB_PYTHON", sys.executable)
 MANIFEST = ast.literal_eval((REPO / ADDON / "__manifest__.py").read_text())
 SUPPORTED_SERIES = ("18.0", "19.0")
-VERSIONS = [int(v) for v in (os.environ.get("IB_PACKAGING_VERSIONS") or os.environ.get("IB_ODOO_VERSION")
-                             or "18").split(",") if v.strip()]
+# every version `make test` prepared (IB_ODOO_TREES: 18 and 19 by default), else the one of this pytest run
+VERSIONS = [int(v) for v in (os.environ.get("IB_PACKAGING_VERSIONS")
+                             or ",".join(json.loads(os.environ.get("IB_ODOO_TREES") or "{}"))
+                             or os.environ.get("IB_ODOO_VERSION") or "18").split(",") if v.strip()]
 
 # run inside the throwaway virtualenv: where Odoo finds the addon, and what it reads there
 PROBE = """
@@ -72,10 +74,10 @@ def _env(with_repo=False):
     return env
 
 
-def _run(cmd, timeout=300, with_repo=False, check=True, **kw):
+def _run(cmd, timeout=300, with_repo=False, check=True, extra_env=None, **kw):
     """Run ``cmd`` (without the repository on PYTHONPATH unless ``with_repo``); fail with its output."""
     result = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, check=False, timeout=timeout,
-                            env=_env(with_repo), **kw)
+                            env={**_env(with_repo), **(extra_env or {})}, **kw)
     if check and result.returncode:
         pytest.fail(f"{' '.join(str(c) for c in cmd)} exited with {result.returncode}:\n"
                     f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}", pytrace=False)
@@ -161,10 +163,36 @@ def site_venv(tmp_path_factory, odoo_dist):
 
 
 @pytest.fixture(scope="module")
-def installed_wheel(wheel, site_venv):
+def series_wheel(wheel, odoo_dist, tmp_path_factory):
+    """The wheel for ``odoo_dist``'s series. A wheel declares one series (``odoo==<series>.*``), as OCA publishes
+    one per branch: the committed ``[tool.whool]`` override builds 18.0's; another series' is built the same way
+    from the files git tracks, with the override set to that series (the README's *Deployment* says so)."""
+    series = f"{odoo_dist.version}.0"
+    if series == manifest_series():
+        return wheel
+    tmp = tmp_path_factory.mktemp(f"wheel{odoo_dist.version}")
+    tracked = _run(["git", "ls-files", "-z", ADDON], cwd=REPO).stdout.split("\0")
+    for name in filter(None, tracked):
+        (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, tmp / name)
+    pyproject = tmp / ADDON / "pyproject.toml"
+    text, count = re.subn(r'^(\s*odoo_series_override\s*=\s*)"[^"]*"', rf'\g<1>"{series}"',
+                          pyproject.read_text(), flags=re.M)
+    assert count == 1, "pyproject.toml has no odoo_series_override line"
+    pyproject.write_text(text)
+    out = tmp / "dist"
+    _run([PYTHON, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "--wheel-dir", out,
+          tmp / ADDON], extra_env={"WHOOL_POST_VERSION_STRATEGY_OVERRIDE": "none"})  # no git history there
+    wheels = list(out.glob("*.whl"))
+    assert len(wheels) == 1, wheels
+    return wheels[0]
+
+
+@pytest.fixture(scope="module")
+def installed_wheel(series_wheel, site_venv):
     python, site = site_venv
     # with its dependencies: Odoo's distribution satisfies odoo==<series>.*, the project virtualenv the others
-    _run([python, "-m", "pip", "install", "--no-index", "--no-build-isolation", wheel])
+    _run([python, "-m", "pip", "install", "--no-index", "--no-build-isolation", series_wheel])
     return python, site
 
 

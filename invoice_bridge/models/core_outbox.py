@@ -473,7 +473,7 @@ class InvoiceBridgeOutbox(models.Model):
         self.env["invoice_bridge.outbox.target"]._record_health(health)
         for target, until in paused.items():
             self.env["invoice_bridge.outbox.target"]._pause(
-                target, until, _("slowed down by the target, or its request budget is spent"))
+                target, until, _("slowed down by the target, or its request budget is spent"), apart=True)
         self.invalidate_model()
         if logs:
             self.env["invoice_bridge.sync.log"]._log(logs)

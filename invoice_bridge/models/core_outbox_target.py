@@ -54,26 +54,52 @@ class InvoiceBridgeOutboxTarget(models.Model):
         for target in self:
             target.display_name = target.label
 
-    def _pause(self, target, until, reason):
-        """Pause ``target`` until ``until`` (never shortening an existing pause). One statement, no ORM reads."""
-        self.env.cr.execute(SQL(
+    def _execute_apart(self, query):
+        """Run ``query`` (a write of target rows) in a READ COMMITTED transaction of its own, committed at once.
+
+        The drain writes target rows (rate windows, pauses, health, easybill's rate limit) only through here, so
+        its own transaction never holds a target row's lock: a second cursor of the same thread waiting for the
+        first one's lock would be a deadlock PostgreSQL cannot see (one Python thread, two connections; seen on
+        the demo with easybill's rate-limited target). It also keeps two drains sending to one target from failing
+        each other on its row (under REPEATABLE READ, the second update of a row another transaction committed
+        meanwhile is a serialization failure), and nothing else ever waits for a drain. Under Odoo's test runner
+        the test transaction is used (its data is never committed); ``tests/test_core_outbox_concurrency.py``
+        drains on real connections.
+        """
+        if odoo_module.current_test:
+            self.env.cr.execute(query)
+        else:
+            with self.env.registry.cursor() as cr:
+                cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                cr.execute(query)
+        self.invalidate_model()
+
+    def _pause(self, target, until, reason, apart=False):
+        """Pause ``target`` until ``until`` (never shortening an existing pause). One statement, no ORM reads.
+        ``apart``: in a transaction of its own (the drain's way, see :meth:`_execute_apart`); else in the caller's,
+        e.g. archiving an endpoint, whose pause must not outlive a rollback."""
+        query = SQL(
             """INSERT INTO invoice_bridge_outbox_target (name, paused_until, pause_reason, create_date, write_date)
                VALUES (%(name)s, %(until)s, %(reason)s, %(now)s, %(now)s)
                ON CONFLICT (name) DO UPDATE
                   SET paused_until = GREATEST(invoice_bridge_outbox_target.paused_until, EXCLUDED.paused_until),
                       pause_reason = EXCLUDED.pause_reason, write_date = EXCLUDED.write_date""",
-            name=target, until=until, reason=(reason or "")[:250], now=fields.Datetime.now()))
-        self.invalidate_model()
+            name=target, until=until, reason=(reason or "")[:250], now=fields.Datetime.now())
+        if apart:
+            self._execute_apart(query)
+        else:
+            self.env.cr.execute(query)
+            self.invalidate_model()
 
     def _set_rate_limit(self, target, per_minute):
-        """Create ``target`` if needed and set its rate limit (one statement)."""
-        self.env.cr.execute(SQL(
+        """Create ``target`` if needed and set its rate limit (one statement, apart: the channel sets it while
+        the drain runs)."""
+        self._execute_apart(SQL(
             """INSERT INTO invoice_bridge_outbox_target (name, rate_limit, create_date, write_date)
                VALUES (%(name)s, %(limit)s, %(now)s, %(now)s)
                ON CONFLICT (name) DO UPDATE SET rate_limit = EXCLUDED.rate_limit
                 WHERE invoice_bridge_outbox_target.rate_limit IS DISTINCT FROM EXCLUDED.rate_limit""",
             name=target, limit=per_minute or 0, now=fields.Datetime.now()))
-        self.invalidate_model()
 
     def _rate_windows(self, targets):
         """``{target: RateWindow}`` of the rate-limited targets among ``targets`` (one query)."""
@@ -89,19 +115,18 @@ class InvoiceBridgeOutboxTarget(models.Model):
         return {name: RateWindow(limit, json.loads(recent or "[]"), window) for name, limit, recent in rows}
 
     def _save_rate_windows(self, windows):
-        for name, window in windows.items():
-            self.env.cr.execute(SQL(
-                "UPDATE invoice_bridge_outbox_target SET recent_attempts = %s WHERE name = %s",
-                json.dumps(window.recent), name))
-        self.invalidate_model(["recent_attempts"])
+        """The attempts of the batch, apart (they were made, whatever becomes of the batch's transaction)."""
+        if not windows:
+            return
+        rows = SQL(", ").join(SQL("(%s, %s)", name, json.dumps(window.recent)) for name, window in windows.items())
+        self._execute_apart(SQL(
+            """UPDATE invoice_bridge_outbox_target t SET recent_attempts = v.recent
+                 FROM (VALUES %s) AS v(name, recent) WHERE t.name = v.name""", rows))
 
     def _record_health(self, stats):
         """Update the health of the targets of a batch: ``{target: (successes, failures, last error)}``.
 
-        Written through a READ COMMITTED cursor of its own and committed at once, so that two drains sending to
-        one target never fail each other on its row (under REPEATABLE READ, the second update of a row another
-        transaction committed meanwhile is a serialization failure) and nothing else ever waits for a drain.
-        Under Odoo's test runner the test transaction is used (its data is never committed).
+        Apart, as every write of the drain on target rows (:meth:`_execute_apart`).
         """
         if not stats:
             return
@@ -122,13 +147,7 @@ class InvoiceBridgeOutboxTarget(models.Model):
                       last_failure_at = COALESCE(EXCLUDED.last_failure_at, t.last_failure_at),
                       last_error = COALESCE(EXCLUDED.last_error, t.last_error),
                       write_date = EXCLUDED.write_date""", now=now, rows=rows)
-        if odoo_module.current_test:
-            self.env.cr.execute(query)
-        else:
-            with self.env.registry.cursor() as cr:
-                cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-                cr.execute(query)
-        self.invalidate_model()
+        self._execute_apart(query)
 
     def action_resume(self):
         if not self.env.user.has_group("invoice_bridge.group_invoice_bridge_manager"):

@@ -90,6 +90,7 @@ class InvoiceBridgeEasybillExport(models.Model):
                                  ondelete="restrict")
     period_start = fields.Date("Month", required=True, readonly=True)
     period_end = fields.Date(required=True, readonly=True)
+    period_label = fields.Char("Month", compute="_compute_period_label")  # "November 2026" (the user's language)
     supplement = fields.Integer(readonly=True, help="0 for a month's first export; 1, 2... for later ones "
                                                     "carrying services recorded after it.")
     state = fields.Selection(STATES, required=True, default="draft", index=True, readonly=True, tracking=True)
@@ -125,6 +126,11 @@ class InvoiceBridgeEasybillExport(models.Model):
             name = f"{month} {export.partner_id.display_name or ''}".strip()
             export.name = _("%(name)s (supplement %(n)s)", name=name, n=export.supplement) \
                 if export.supplement else name
+
+    @api.depends("period_start", "supplement")
+    def _compute_period_label(self):
+        for export in self:
+            export.period_label = export._month_label() if export.period_start else False
 
     def _month_label(self):
         """``November 2026``, or ``November 2026, supplement 1`` (the user's language)."""

@@ -15,9 +15,8 @@ from .postgres import Postgres
 from .pot import POT, export_pot
 from .setup_env import check_single_venv_override, ensure_debian_packages, ensure_venv
 
-# The Odoo versions `make test` runs Odoo's test runner on when IB_TEST_VERSIONS is not set.
-# When the addon is ported to 19.0, this becomes "18,19".
-DEFAULT_TEST_VERSIONS = "18"
+# The Odoo versions `make test` runs Odoo's test runner (tests and tours) on when IB_TEST_VERSIONS is not set.
+DEFAULT_TEST_VERSIONS = "18,19"
 # The versions the pytest tier (tests/) runs on when IB_PYTEST_VERSIONS is not set (those of them `make test` runs).
 DEFAULT_PYTEST_VERSIONS = "18"
 ODOO_TESTS_FROM = ("copy", "repo")

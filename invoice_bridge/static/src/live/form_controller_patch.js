@@ -31,7 +31,7 @@ patch(FormController.prototype, {
             notification.add(_t("Save or discard your changes to see it."), { title: payload.message, type });
             return;
         }
-        await this.model.load();
+        await record.load();  // through the model's mutex: after a running button action, never dropping its reload
         notification.add(payload.message, { type });
     },
 });
