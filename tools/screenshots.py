@@ -76,8 +76,10 @@ def prepare(demo):
     if not demo.rpc("invoice_bridge.easybill.export", "search_count", []):
         cron = demo.rpc("ir.model.data", "check_object_reference", "invoice_bridge", "ir_cron_easybill_monthly")[1]
         demo.rpc("ir.cron", "method_direct_trigger", [cron])
-    demo.wait_until(lambda: not demo.rpc("invoice_bridge.easybill.export", "search_count",
-                                         [("state", "=", "sending")]))
+    # the drain sends an export's requests after the commit, through the cron: wait until none is left sending
+    if not demo.wait_until(lambda: not demo.rpc("invoice_bridge.easybill.export", "search_count",
+                                                [("state", "=", "sending")]), timeout=180):
+        print("easybill: an export is still sending after 180 s")
     if not demo.first_id("account.move", [("ib_import_state", "!=", False)]) and KEY_FILE.exists():
         # the tour's step 4: the demo imports nothing by itself
         response = demo.page.request.post(
@@ -132,9 +134,13 @@ def main(argv=None):
         page.wait_for_timeout(800)
         demo.shot("settings", settings)
         page.set_viewport_size({"width": 1440, "height": 900})
-        export = demo.first_id("invoice_bridge.easybill.export", [])
+        export = demo.first_id("invoice_bridge.easybill.export", [("state", "=", "done")]) or demo.first_id(
+            "invoice_bridge.easybill.export", [])
         if export:
             demo.open(f"/odoo/action-invoice_bridge.easybill_export_action/{export}")
+            page.locator(".o_notebook a[name=requests]").click()  # the ids above, its delivered requests below
+            page.wait_for_selector(".o_notebook .o_field_widget[name=outbox_ids] .o_data_row", timeout=60000)
+            page.wait_for_timeout(800)
             demo.shot("easybill_export")
         endpoint = demo.first_id("invoice_bridge.webhook.endpoint", [])
         if endpoint:
