@@ -22,6 +22,11 @@ def _set(odoo, registry, **params):
 
 def test_200_streams_hold_no_connection_and_the_rest_answers(server, api, odoo, registry):
     _set(odoo, registry, sse_max_streams_per_key="0")
+    # one request first: a server's first request whose path has 3 or more segments reads every manifest
+    # (odoo.http's Application.statics, ast.literal_eval); 20 threads doing it at once hit CPython 3.11's race in
+    # its AST constructor ("SystemError: AST constructor recursion depth mismatch", a 500 seen on CI: Odoo's and
+    # CPython's, not the stream's; README ▸ Known limits)
+    assert requests.get(server + "/web/static/img/favicon.ico", timeout=30).status_code == 200
     with Swarm(server + SSE, lambda _i: {"X-API-KEY": api.key}, STREAMS) as swarm:
         assert swarm.all_connected(90), (Counter(s.status for s in swarm.streams), [
             s.buffer[:300] for s in swarm.streams if s.status and s.status >= 500][:3], server_errors(server))
