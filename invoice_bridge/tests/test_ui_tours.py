@@ -32,6 +32,13 @@ except ImportError:  # 18.0
 DATA = Path(__file__).resolve().parent / "data"
 
 
+def tour_login(env):
+    """The login the tours use: the test company's accountant (Odoo's "accountman": accounting manager), whose
+    password is set to the login."""
+    env.user.write({"password": env.user.login})
+    return env.user.login
+
+
 @contextmanager
 def drain_after_commit(after=None):
     """The drain cron, run after every commit of the shared test cursor (see the module's docstring); then
@@ -71,9 +78,7 @@ class TestTours(AccountTestInvoicingCommon, HttpCase):
         cls.company = cls.env.company
         cls.company.write({"ib_extract_endpoint": cls.extract.url, "ib_extract_token": "tour-token"})
         cls.env.ref("base.EUR").active = True
-        # the tours log in as the accountant of the test company (Odoo's "accountman": accounting manager)
-        cls.login = cls.env.user.login
-        cls.env.user.write({"password": cls.login})
+        cls.login = tour_login(cls.env)
 
     def setUp(self):
         super().setUp()
@@ -189,8 +194,7 @@ class TestLiveTour(AccountTestInvoicingCommon, HttpCase):
         cls.startClassPatcher(patch.object(WebsocketConnectionHandler, "websocket_allowed", return_value=True))
         cls.receiver = WebhookReceiver().start()
         cls.addClassCleanup(cls.receiver.stop)
-        cls.login = cls.env.user.login
-        cls.env.user.write({"password": cls.login})
+        cls.login = tour_login(cls.env)
 
     def _wake_websockets(self, cr):
         channel = hashable(channel_with_db(cr.dbname, (self.env.company, LIVE_SUBCHANNEL)))

@@ -7,7 +7,7 @@ from odoo.tests import HttpCase, tagged
 
 from ..models.easybill_export import previous_month
 from .test_easybill import EasybillCase
-from .test_ui_tours import drain_after_commit
+from .test_ui_tours import drain_after_commit, tour_login
 
 
 @tagged("post_install", "-at_install")
@@ -16,9 +16,7 @@ class TestEasybillTour(EasybillCase, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # the tour logs in as the accountant of the test company, as TestTours does
-        cls.login = cls.env.user.login
-        cls.env.user.write({"password": cls.login})
+        cls.login = tour_login(cls.env)
 
     def test_send_a_customers_month(self):
         """README tour 3: Customers ▸ the customer ▸ Send to easybill: pick the month, the preview lists its
