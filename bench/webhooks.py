@@ -239,8 +239,7 @@ def drain_throughput(odoo, registry, url, count=2000):
         endpoint = env["invoice_bridge.webhook.endpoint"].search([("name", "=", "bench")])
         bodies = []
         for i in range(count):
-            messages = endpoint._enqueue_event("test", lambda msg_id, i=i: {
-                "id": msg_id, "event": "test", "n": i, "pad": "x" * 400, "operations": []})
+            messages = endpoint._enqueue_event("test", {"event": "test", "n": i, "pad": "x" * 400, "operations": []})
             bodies.append(messages.payload)
     raw_before = raw_loop(url, bodies)
     start = time.perf_counter()
