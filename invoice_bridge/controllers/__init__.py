@@ -1,3 +1,4 @@
 from . import extract_webhook
 from . import import_api
+from . import import_api_docs
 from . import import_api_stream

@@ -91,6 +91,7 @@ ROUTES = {
     ("POST", "/api/sales/import/invoice/"):                         (401,    401,    403,      201,     201,  201),
     ("PATCH", "/api/sales/update/invoice/"):                        (401,    401,    403,      404,     404,  404),
     ("GET", "/api/sales/openapi.json"):                             (200,    200,    200,      200,     200,  200),
+    ("GET", "/api/sales/docs/"):                                    (200,    200,    200,      200,     200,  200),
     ("GET", "/api/sales/sse/invoices/"):                            (401,    401,    403,      200,     200,  200),
     # a wrong token: 404 for everyone (the right one, in test_extract.py: 204)
     ("POST", "/invoice_bridge/iap_extract/webhook/<string:token>"): (404,    404,    404,      404,     404,  404),

@@ -52,6 +52,7 @@ ROUTE_CALLS = {
         dict(json.loads(SAMPLE), invoice_no=f"ACCESS-{caller}")).encode()},
     ("PATCH", UPDATE): {"path": UPDATE, "body": json.dumps({"invoice_no": "NOPE", "items": []}).encode()},
     ("GET", OPENAPI): {"path": OPENAPI},
+    ("GET", "/api/sales/docs/"): {"path": "/api/sales/docs/"},
     ("GET", SSE): {"path": SSE, "stream": True},
     ("POST", EXTRACT_WEBHOOK + "/<string:token>"): {"path": EXTRACT_WEBHOOK + "/access-token", "body": b"{}"},
 }
