@@ -53,6 +53,7 @@
         "views/import_api_sync_log_views.xml",
         # wizards, beside their views
         "wizards/webhook_preview_views.xml",
+        "wizards/webhook_replay_views.xml",
         "wizards/easybill_export_wizard_views.xml",
         "wizards/import_api_key_show_views.xml",
         "wizards/import_api_return_wizard_views.xml",

@@ -4,9 +4,11 @@ from email.utils import format_datetime
 import pytest
 
 from ib_lib.core_retry import (
+    BREAKER_MAX_PAUSE,
     DEFAULT_SCHEDULE,
     MAX_RETRY_AFTER,
     ScheduleError,
+    breaker_pause,
     delay_after_failure,
     describe_schedule,
     parse_retry_after,
@@ -52,3 +54,10 @@ def test_schedule_in_words():
     assert describe_schedule([0]) == "1 attempt, at once; no retry."
     assert describe_schedule([60, 90]) == "2 attempts: after 1 min, then after 1 min 30 s. Gives up 1 min 30 s " \
                                           "after the first."
+
+
+def test_breaker_pauses_from_the_threshold_doubling_up_to_the_cap():
+    assert [breaker_pause(n, threshold=3) for n in range(1, 7)] == [None, None, 30, 60, 120, 240]
+    assert breaker_pause(40, threshold=3) == BREAKER_MAX_PAUSE
+    assert breaker_pause(10 ** 6, threshold=3) == BREAKER_MAX_PAUSE
+    assert breaker_pause(99, threshold=0) is None  # off

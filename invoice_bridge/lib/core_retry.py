@@ -85,3 +85,18 @@ def describe_schedule(schedule):
     listed = waits[0] if len(waits) == 1 else ", ".join(waits[:-1]) + " and " + waits[-1]
     return (f"{len(schedule)} attempts: {start}, then after {listed}. "
             f"Gives up {_duration(sum(later))} after the first.")
+
+
+#: the circuit breaker: a target failing this many times in a row is paused (0: never), first for
+#: BREAKER_FIRST_PAUSE seconds, doubling at each failed probe, at most BREAKER_MAX_PAUSE
+DEFAULT_BREAKER_FAILURES = 5
+BREAKER_FIRST_PAUSE = 30
+BREAKER_MAX_PAUSE = 3600
+
+
+def breaker_pause(failures, threshold=DEFAULT_BREAKER_FAILURES, first=BREAKER_FIRST_PAUSE, cap=BREAKER_MAX_PAUSE):
+    """Seconds a target that has just failed ``failures`` times in a row waits before its next probe, or None
+    while it is below ``threshold`` (or the breaker is off: ``threshold`` 0)."""
+    if threshold <= 0 or failures < threshold:
+        return None
+    return min(first * 2 ** min(failures - threshold, 20), cap)

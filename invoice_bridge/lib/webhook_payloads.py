@@ -19,6 +19,11 @@ def iso_date(value):
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
+#: a vendor bill's events: event types of their own, for the events of a customer invoice; an endpoint
+#: receives them only when they are ticked (not by default)
+BILL_EVENTS = {"new_invoice": "bill_posted", "invoice_paid": "bill_paid", "invoice_cancelled": "bill_cancelled"}
+
+
 def iso_datetime(value):
     """Naive datetimes are UTC (Odoo stores them so) → ``YYYY-MM-DDTHH:MM:SSZ``."""
     if not value:
@@ -102,6 +107,12 @@ def new_invoice_operations(invoice, ledger, company_id):
          "payload": {"invoice_id": invoice["id"], "invoice_name": invoice["name"], "pdf_url": invoice["pdf_url"],
                      "company_id": company_id}},
     ]
+
+
+def bill_posted_operations(bill, company_id):
+    """A posted vendor bill: its details (the vendor's attachments included), in seed 000's first operation."""
+    return [{"name": "fetch_invoice_details",
+             "payload": {"invoice": {**invoice_details(bill), "invoice_id": bill["id"]}, "company_id": company_id}}]
 
 
 def reminder_operations(invoice, company_id, **extra):

@@ -13,8 +13,10 @@ from . import core_bus
 # webhooks: signed invoice events (seed 000)
 from . import webhook_event_type
 from . import webhook_endpoint
+from . import webhook_endpoint_stat
 from . import webhook_outbox
 from . import webhook_account_move
+from . import webhook_res_partner
 from . import webhook_res_company
 from . import webhook_res_config_settings
 # IAP Extract: vendor bill digitization (seed 001)

@@ -27,7 +27,13 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, create_index
 
 from ..lib.core_outcome import FAIL, RETRY, SUCCESS, Attempt, Outcome, classify_http
-from ..lib.core_retry import DEFAULT_SCHEDULE, delay_after_failure, parse_schedule
+from ..lib.core_retry import (
+    DEFAULT_BREAKER_FAILURES,
+    DEFAULT_SCHEDULE,
+    breaker_pause,
+    delay_after_failure,
+    parse_schedule,
+)
 from ..lib.core_transport import DEFAULT_TIMEOUT, Request, Transport
 from .core_compat import Constraint, cron_progress
 from .core_sync_log import open_record_action
@@ -41,6 +47,9 @@ DEFAULT_BATCH_SIZE = 100  # Odoo inserts at most 100 rows per INSERT: larger bat
 # (limit_time_real, 120 s by default) counts a whole pass of the cron thread over the ready jobs.
 DEFAULT_TIME_BUDGET = 20
 DEFAULT_SHORT_WAIT = 10  # a retry due within this many seconds is waited for inside the run
+#: requests one drain keeps in flight at once (``invoice_bridge.drain_concurrency``), whatever their targets
+DEFAULT_CONCURRENCY = 16
+MAX_CONCURRENCY = 64
 MAX_BATCHES_PER_RUN = 1000  # a hard stop besides the time budget (which a frozen clock in tests never spends)
 
 STATES = [
@@ -231,7 +240,8 @@ class InvoiceBridgeOutbox(models.Model):
         deadline = time.monotonic() + time_budget
         done = batches = 0
         max_batches = max_batches or MAX_BATCHES_PER_RUN
-        with Transport() as transport:
+        concurrency = min(max(self._setting("drain_concurrency", DEFAULT_CONCURRENCY), 1), MAX_CONCURRENCY)
+        with Transport(concurrency=concurrency) as transport:
             while batches < max_batches:
                 batch = self._claim_with_retries(batch_size, autocommit)
                 if not batch:
@@ -383,6 +393,12 @@ class InvoiceBridgeOutbox(models.Model):
         name for ``webhook:1``); the others show their technical name."""
         return {}
 
+    def _channel_target_concurrency(self, targets):
+        """``{target: how many of its messages may be in flight at once}`` (extension point, e.g. an
+        endpoint's setting for a receiver). A target no channel names gets 1: one request after the other,
+        as a rate-limited API expects."""
+        return {}
+
     def _channel_after_attempts(self, attempts):
         """Side effects once the outcomes of a batch are recorded (extension point).
 
@@ -393,40 +409,73 @@ class InvoiceBridgeOutbox(models.Model):
 
     # ---------------------------------------------------------------------------------------- delivery
     def _deliver(self, transport, deadline=None):
-        """Attempt every claimed message of ``self`` once, then record all outcomes. Returns the number attempted."""
+        """Attempt every claimed message of ``self`` once, then record all outcomes. Returns the number attempted.
+
+        Up to the transport's concurrency are in flight at once, at most ``_channel_target_concurrency()`` per
+        target. A batch never holds two messages of one ordering key (the claim skips a key's later messages),
+        so sending a batch's messages side by side keeps each key's order.
+
+        The circuit breaker: a target that has failed ``breaker_failures`` times in a row is paused (30 s, then
+        twice as long after each failed probe, at most 1 h); when the pause ends one message probes it, one at
+        a time, until one succeeds.
+        """
         requests_by_id = self._channel_requests()
-        results, released, paused = [], self.browse(), {}
+        results, paused, reasons = [], {}, {}
         now = fields.Datetime.now()
         targets = self.env["invoice_bridge.outbox.target"]
-        windows = targets._rate_windows({m.target for m in self})
+        windows, failures = targets._batch_state({m.target for m in self})
+        threshold = self._setting("breaker_failures", DEFAULT_BREAKER_FAILURES)
+        limits = self._channel_target_concurrency({m.target for m in self})
+        for target, failed in failures.items():
+            if breaker_pause(failed, threshold) is not None:
+                limits[target] = 1  # the breaker is open: one probe at a time
+        by_id, jobs, released_ids = {}, [], []
         for msg in self:
-            if msg.target in paused or (deadline and time.monotonic() > deadline):
-                released |= msg
-                continue
+            by_id[msg.id] = msg
             request = requests_by_id.get(msg.id)
             if isinstance(request, Outcome) or request is None:
                 results.append((msg, request or Outcome(FAIL, "nothing to send"), None))
                 continue
+            jobs.append((msg.id, msg.target, request))
+
+        def ready(msg_id):
+            """Whether the message may start now (called right before it would): else it is released."""
+            msg = by_id[msg_id]
+            if msg.target in paused or (deadline and time.monotonic() > deadline):
+                released_ids.append(msg_id)
+                return False
             window = windows.get(msg.target)
             if window:
                 wait = window.wait()
                 if wait > 0:  # the target's request budget is spent: hold its messages until a slot frees
                     paused[msg.target] = now + timedelta(seconds=wait)
-                    released |= msg
-                    continue
+                    released_ids.append(msg_id)
+                    return False
                 window.take()
-            exchange = transport.send(request)
+            return True
+
+        for msg_id, exchange in transport.send_many(jobs, limits, ready):
+            msg = by_id[msg_id]
             outcome = msg._channel_interpret(exchange)
             results.append((msg, outcome, exchange))
             if outcome.result == RETRY and outcome.pause_target is not None:
-                paused[msg.target] = now + timedelta(seconds=max(outcome.pause_target, 1))
+                paused[msg.target] = max(paused.get(msg.target, now),
+                                         now + timedelta(seconds=max(outcome.pause_target, 1)))
+            failed = 0 if outcome.result == SUCCESS else failures.get(msg.target, 0) + 1
+            failures[msg.target] = failed
+            pause = breaker_pause(failed, threshold)
+            if pause is not None:
+                paused[msg.target] = max(paused.get(msg.target, now), now + timedelta(seconds=pause))
+                reasons[msg.target] = _("%(n)s failures in a row: the next attempt probes it after %(wait)s s",
+                                        n=failed, wait=pause)
         if windows:
             targets._save_rate_windows(windows)
-        self._record(results, released, paused)
+        self._record(results, self.browse(released_ids), paused, reasons)
         return len(results)
 
-    def _record(self, results, released, paused):
-        """Write the outcomes of one batch: a constant number of queries whatever the batch size."""
+    def _record(self, results, released, paused, reasons=None):
+        """Write the outcomes of one batch: a constant number of queries whatever the batch size.
+        ``paused``: ``{target: until}``; ``reasons``: ``{target: why}`` where it is not the target's own asking."""
         schedule = self._retry_schedule()
         now = fields.Datetime.now()
         rows, logs, ended, attempts, health = [], [], self.browse(), {}, {}
@@ -473,7 +522,8 @@ class InvoiceBridgeOutbox(models.Model):
         self.env["invoice_bridge.outbox.target"]._record_health(health)
         for target, until in paused.items():
             self.env["invoice_bridge.outbox.target"]._pause(
-                target, until, _("slowed down by the target, or its request budget is spent"), apart=True)
+                target, until, (reasons or {}).get(target) or _(
+                    "slowed down by the target, or its request budget is spent"), apart=True)
         self.invalidate_model()
         if logs:
             self.env["invoice_bridge.sync.log"]._log(logs)
@@ -542,17 +592,7 @@ class InvoiceBridgeOutbox(models.Model):
         retryable = self.filtered(lambda m: m.state in ("failed", "dead", "cancelled"))
         if not retryable:
             raise UserError(_("Only failed, given-up or cancelled deliveries can be retried."))
-        for msg in retryable.sudo():
-            msg.write({"state": "pending", "next_attempt_at": fields.Datetime.now(), "lease_until": False,
-                       "schedule_offset": msg.attempt_count})
-        self.env["invoice_bridge.sync.log"]._log([{
-            "channel": msg.channel, "direction": "outbound", "state": "pending", "outbox_id": msg.id,
-            "company_id": msg.company_id.id, "partner_id": msg.partner_id.id,
-            "res_model": msg.res_model, "res_id": msg.res_id, "endpoint": msg.url,
-            "attempt": msg.attempt_count, "user_id": self.env.uid,
-            "message": _("Retry requested by %s", self.env.user.name),
-        } for msg in retryable])
-        self._trigger_drain()
+        retryable._requeue(_("Retry requested by %s", self.env.user.name))
         if len(self) == 1:
             return True
         skipped = len(self) - len(retryable)
@@ -561,6 +601,20 @@ class InvoiceBridgeOutbox(models.Model):
             "message": _("%(n)s delivery(ies) will be retried in a moment; %(skipped)s skipped (waiting or "
                          "delivered).", n=len(retryable), skipped=skipped) if skipped else
             _("%s delivery(ies) will be retried in a moment.", len(retryable))}}
+
+    def _requeue(self, message):
+        """Send these messages again, as they are stored (same body, same idempotency key): due now, with a
+        fresh retry schedule, and a sync-log line saying ``message``. The callers check who may."""
+        for msg in self.sudo():
+            msg.write({"state": "pending", "next_attempt_at": fields.Datetime.now(), "lease_until": False,
+                       "schedule_offset": msg.attempt_count})
+        self.env["invoice_bridge.sync.log"]._log([{
+            "channel": msg.channel, "direction": "outbound", "state": "pending", "outbox_id": msg.id,
+            "company_id": msg.company_id.id, "partner_id": msg.partner_id.id,
+            "res_model": msg.res_model, "res_id": msg.res_id, "endpoint": msg.url,
+            "attempt": msg.attempt_count, "user_id": self.env.uid, "message": message,
+        } for msg in self])
+        self._trigger_drain()
 
     def action_cancel(self):
         """Give these messages up (managers). Messages are never written directly: only the engine and its

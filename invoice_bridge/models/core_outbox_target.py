@@ -31,6 +31,7 @@ class InvoiceBridgeOutboxTarget(models.Model):
     last_success_at = fields.Datetime(readonly=True)
     last_failure_at = fields.Datetime(readonly=True)
     consecutive_failures = fields.Integer(readonly=True)
+    failing_since = fields.Datetime(readonly=True, help="When its current run of failures began (empty: none).")
     last_error = fields.Char(readonly=True)
 
     label = fields.Char("Connection", compute="_compute_label")
@@ -101,18 +102,22 @@ class InvoiceBridgeOutboxTarget(models.Model):
                 WHERE invoice_bridge_outbox_target.rate_limit IS DISTINCT FROM EXCLUDED.rate_limit""",
             name=target, limit=per_minute or 0, now=fields.Datetime.now()))
 
-    def _rate_windows(self, targets):
-        """``{target: RateWindow}`` of the rate-limited targets among ``targets`` (one query)."""
+    def _batch_state(self, targets):
+        """What a batch to ``targets`` must know of them, in one query: ``({target: RateWindow}`` of the
+        rate-limited ones, ``{target: consecutive failures}`` of the failing ones``)``."""
         if not targets:
-            return {}
+            return {}, {}
         self.env.cr.execute(SQL(
-            "SELECT name, rate_limit, recent_attempts FROM invoice_bridge_outbox_target"
-            " WHERE name IN %s AND rate_limit > 0", tuple(targets)))
+            "SELECT name, rate_limit, recent_attempts, consecutive_failures FROM invoice_bridge_outbox_target"
+            " WHERE name IN %s AND (rate_limit > 0 OR consecutive_failures > 0)", tuple(targets)))
         rows = self.env.cr.fetchall()
-        if not rows:
-            return {}
-        window = self.env["invoice_bridge.config"]._get("rate_window_seconds", RATE_WINDOW_SECONDS)
-        return {name: RateWindow(limit, json.loads(recent or "[]"), window) for name, limit, recent in rows}
+        windows, failures = {}, {}
+        if any(limit for _name, limit, _recent, _failed in rows):
+            window = self.env["invoice_bridge.config"]._get("rate_window_seconds", RATE_WINDOW_SECONDS)
+            windows = {name: RateWindow(limit, json.loads(recent or "[]"), window)
+                       for name, limit, recent, _failed in rows if limit}
+        failures = {name: failed for name, _limit, _recent, failed in rows if failed}
+        return windows, failures
 
     def _save_rate_windows(self, windows):
         """The attempts of the batch, apart (they were made, whatever becomes of the batch's transaction)."""
@@ -135,14 +140,20 @@ class InvoiceBridgeOutboxTarget(models.Model):
                               for name, (ok, failed, error) in stats.items())
         query = SQL(
             """INSERT INTO invoice_bridge_outbox_target AS t (name, consecutive_failures, last_success_at,
-                                                              last_failure_at, last_error, create_date, write_date)
+                                                              last_failure_at, failing_since, last_error,
+                                                              create_date, write_date)
                SELECT v.name, v.failed, CASE WHEN v.ok > 0 THEN %(now)s::timestamp END,
-                      CASE WHEN v.failed > 0 THEN %(now)s::timestamp END, v.error, %(now)s, %(now)s
+                      CASE WHEN v.failed > 0 THEN %(now)s::timestamp END,
+                      CASE WHEN v.ok = 0 AND v.failed > 0 THEN %(now)s::timestamp END, v.error, %(now)s, %(now)s
                  FROM (VALUES %(rows)s) AS v(name, ok, failed, error)
                ON CONFLICT (name) DO UPDATE
                   SET consecutive_failures = CASE WHEN EXCLUDED.last_success_at IS NOT NULL
                                                   THEN EXCLUDED.consecutive_failures
                                                   ELSE t.consecutive_failures + EXCLUDED.consecutive_failures END,
+                      failing_since = CASE
+                          WHEN EXCLUDED.last_success_at IS NOT NULL AND EXCLUDED.consecutive_failures = 0 THEN NULL
+                          WHEN EXCLUDED.last_success_at IS NOT NULL THEN EXCLUDED.last_failure_at
+                          ELSE COALESCE(t.failing_since, EXCLUDED.failing_since) END,
                       last_success_at = COALESCE(EXCLUDED.last_success_at, t.last_success_at),
                       last_failure_at = COALESCE(EXCLUDED.last_failure_at, t.last_failure_at),
                       last_error = COALESCE(EXCLUDED.last_error, t.last_error),

@@ -2,6 +2,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..lib.core_retry import DEFAULT_SCHEDULE, describe_schedule, parse_schedule
+from .core_outbox import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
 
 
 class ResConfigSettings(models.TransientModel):
@@ -16,9 +17,17 @@ class ResConfigSettings(models.TransientModel):
         help="Wait before each attempt, comma-separated (s, m, h, d). The first entry is the first attempt; "
              "after the last one a message is dead.")
     ib_retry_schedule_text = fields.Char("Retries in words", compute="_compute_ib_retry_schedule_text")
+    ib_drain_concurrency = fields.Integer(
+        "Deliveries at once", config_parameter="invoice_bridge.drain_concurrency", default=DEFAULT_CONCURRENCY,
+        help="Requests the delivery engine keeps under way at the same time (1 to 64), whatever their "
+             "connection; each webhook endpoint has its own limit too.")
     ib_log_retention_days = fields.Integer(
         "Keep successful log lines (days)", config_parameter="invoice_bridge.log_retention_days", default=90,
-        help="Older successful lines and delivered messages are deleted every night; failures are kept.")
+        help="Older successful lines and delivered messages are deleted every night.")
+    ib_log_failure_retention_days = fields.Integer(
+        "Keep failed log lines (days)", config_parameter="invoice_bridge.log_failure_retention_days", default=365,
+        help="Older failed, given-up and retried attempts are deleted every night (never before the successful "
+             "ones).")
     ib_log_body_limit = fields.Integer(
         "Logged body size (characters)", config_parameter="invoice_bridge.log_body_limit", default=4096)
 
@@ -29,6 +38,11 @@ class ResConfigSettings(models.TransientModel):
                 settings.ib_retry_schedule_text = describe_schedule(parse_schedule(settings.ib_retry_schedule))
             except ValueError as exc:
                 settings.ib_retry_schedule_text = str(exc)
+
+    @api.constrains("ib_drain_concurrency")
+    def _check_ib_drain_concurrency(self):
+        if any(not 1 <= settings.ib_drain_concurrency <= MAX_CONCURRENCY for settings in self):
+            raise ValidationError(_("Deliveries at once must be between 1 and %s.", MAX_CONCURRENCY))
 
     @api.constrains("ib_retry_schedule")
     def _check_ib_retry_schedule(self):

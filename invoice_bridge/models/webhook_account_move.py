@@ -8,6 +8,7 @@ from odoo import _, api, fields, models
 from odoo.tools import SQL
 
 from ..lib import webhook_payloads as payloads
+from ..lib.webhook_payloads import BILL_EVENTS
 from .core_compat import cron_progress
 
 _logger = logging.getLogger(__name__)
@@ -78,7 +79,11 @@ class AccountMove(models.Model):
         them when they roll back. The customer invoices and credit notes of ``self`` are concerned; the import
         API's events concern vendor bills too.
         """
-        moves = self._ib_webhook_moves(event)
+        bills = self.filtered(lambda m: m.is_purchase_document(include_receipts=False)) \
+            if event in BILL_EVENTS else self.browse()
+        if bills:  # vendor bills announce events of their own
+            bills._ib_emit_webhook(BILL_EVENTS[event], reason=reason, key_suffix=key_suffix)
+        moves = (self - bills)._ib_webhook_moves(event)
         if not moves:
             return
         precommit = self.env.cr.precommit
@@ -95,12 +100,16 @@ class AccountMove(models.Model):
                      in self.env["invoice_bridge.webhook.endpoint"]._subscriptions(event)}
         if not companies:
             return self.browse()
+        if event in BILL_EVENTS.values():
+            return self.filtered(lambda m: m.company_id.id in companies and m.is_purchase_document(
+                include_receipts=False))
         return self.filtered(lambda m: m.company_id.id in companies and (
             m.is_sale_document(include_receipts=False) or (event in IMPORT_EVENTS and m.is_invoice())))
 
     def _ib_event_holds(self, event):
         """Whether the invoice is still in the state ``event`` announces (checked when the event is written)."""
         self.ensure_one()
+        event = {bill: invoice for invoice, bill in BILL_EVENTS.items()}.get(event, event)
         if event in ("new_invoice", "payment_reminder"):
             return self.state == "posted"
         if event == "invoice_paid":
@@ -140,16 +149,16 @@ class AccountMove(models.Model):
                 announced.update(held.ids)
                 unannounced.update((moves - held).ids)
             moves = held
-            targets = self.env["invoice_bridge.webhook.endpoint"]._subscribed(
-                event, moves.company_id).grouped("company_id")
-            moves = moves.filtered(lambda m, targets=targets: m.company_id in targets)
+            endpoints = self.env["invoice_bridge.webhook.endpoint"]._subscribed(event, moves.company_id)
+            receivers = endpoints._receivers(moves)  # each endpoint's company and invoice filter
+            moves = moves.filtered(lambda m, receivers=receivers: receivers[m])
             if not moves:
                 continue
             moves._ib_ensure_access_tokens()
             documents = moves._ib_webhook_documents(event, reason=reason)
             for move in moves:
                 suffix = suffixes[move.id]
-                vals_list += targets[move.company_id]._event_vals(
+                vals_list += receivers[move]._event_vals(
                     event, documents[move], record=move, key_suffix=suffix and f"{move.id}_{suffix}",
                     partner=move.partner_id)
         # random ids are new by construction: only keyed events (reminders, import events) can be queued already
@@ -184,6 +193,8 @@ class AccountMove(models.Model):
         """
         if event == "new_invoice":
             data, ledgers = self._ib_invoice_data(), self._ib_ledger_data()
+        elif event == "bill_posted":
+            data = self._ib_invoice_data()
         elif event == "payment_reminder":
             data = self._ib_invoice_data(with_attachments=False)
         now, today = fields.Datetime.now(), fields.Date.context_today(self)
@@ -192,6 +203,8 @@ class AccountMove(models.Model):
             company = move.company_id
             if event == "new_invoice":
                 operations = payloads.new_invoice_operations(data[move], ledgers[move], company.id)
+            elif event == "bill_posted":
+                operations = payloads.bill_posted_operations(data[move], company.id)
             elif event in IMPORT_EVENTS:
                 operations = [{"name": "invoice", "payload": move._ib_import_data()}]
             elif event == "payment_reminder":
@@ -250,45 +263,10 @@ class AccountMove(models.Model):
         return data
 
     def _ib_ledger_data(self):
-        """``{invoice: ledger}``: the posted receivable/payable lines of each invoice's partner in its company.
-
-        The most recent ones (capped), oldest first, with the balance of the older lines as opening balance.
-        One query per company, whatever the number of invoices, partners and lines.
-        """
-        cap = self.env["invoice_bridge.config"]._get("webhook_ledger_cap", payloads.DEFAULT_LEDGER_CAP)
-        # flush what the query reads: a partner created in this transaction may not be in the database yet
-        self.env["account.move.line"].flush_model()
-        self.env["res.partner"].flush_model(["commercial_partner_id"])
-        self.env["account.account"].flush_model(["account_type"])
+        """``{invoice: ledger}``: the ledger of each invoice's partner in its company (see res.partner)."""
         ledgers = {}
         for company, moves in self.grouped("company_id").items():
-            partners = moves.commercial_partner_id
-            self.env.cr.execute(SQL("""
-                SELECT partner, id, date, name, debit, credit, balance, total FROM (
-                    SELECT p.commercial_partner_id AS partner, l.id, l.date, COALESCE(l.move_name, l.name) AS name,
-                           l.debit, l.credit, l.balance,
-                           SUM(l.balance) OVER (PARTITION BY p.commercial_partner_id) AS total,
-                           ROW_NUMBER() OVER (PARTITION BY p.commercial_partner_id
-                                              ORDER BY l.date DESC, l.id DESC) AS recent
-                      FROM account_move_line l
-                      JOIN res_partner p ON p.id = l.partner_id
-                     -- filtered on l.partner_id (its index), not on p: that would scan every line of the company
-                     WHERE l.partner_id IN (SELECT id FROM res_partner WHERE commercial_partner_id IN %(partners)s)
-                       AND l.company_id = %(company)s
-                       AND l.parent_state = 'posted'
-                       AND l.account_id IN (SELECT id FROM account_account
-                                             WHERE account_type IN ('asset_receivable', 'liability_payable'))
-                ) ledger WHERE recent <= %(cap)s ORDER BY partner, date, id""",
-                partners=tuple(partners.ids), company=company.id, cap=cap))
-            rows = defaultdict(list)
-            for row in self.env.cr.dictfetchall():
-                rows[row["partner"]].append(row)
-            by_partner = {}
-            for partner in partners:
-                lines = rows[partner.id]
-                opening = (lines[0]["total"] - sum(line["balance"] for line in lines)) if lines else 0.0
-                by_partner[partner] = {"partner_id": partner.id, "partner_name": partner.display_name,
-                                       "lines": lines, "opening_balance": float(opening)}
+            by_partner = moves.commercial_partner_id._ib_webhook_ledgers(company)
             for move in moves:
                 ledgers[move] = by_partner[move.commercial_partner_id]
         return ledgers

@@ -1,3 +1,4 @@
+import ast
 import uuid
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -10,13 +11,18 @@ from odoo.tools import SQL
 
 from ..lib.core_masking import remember_secrets
 from ..lib.core_transport import DEFAULT_TIMEOUT
-from ..lib.webhook_payloads import dumps, envelope
+from ..lib.webhook_payloads import BILL_EVENTS, dumps, envelope
 from ..lib.webhook_signer import generate_secret
 
 #: how long the previous secret keeps signing after a rotation
 ROTATION_GRACE = timedelta(hours=24)
 #: an archived endpoint's target is paused this long (until it is unarchived, in practice)
 ARCHIVED_PAUSE = timedelta(days=365 * 100)
+#: deliveries to one endpoint under way at once, by default and at most (``max_in_flight``)
+DEFAULT_MAX_IN_FLIGHT = 4
+MAX_IN_FLIGHT = 32
+#: days of failures without a success after which an endpoint is disabled (``webhook_disable_after_days``)
+DEFAULT_DISABLE_AFTER_DAYS = 5
 #: outbox states of messages still to be delivered
 WAITING_STATES = ("pending", "in_progress")
 
@@ -26,18 +32,30 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
 
     _name = "invoice_bridge.webhook.endpoint"
     _description = "Invoice Bridge Webhook Endpoint"
-    _inherit = ["mail.thread", "invoice_bridge.sync.log.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "invoice_bridge.sync.log.mixin"]
     _order = "company_id, name"
 
     name = fields.Char(required=True, tracking=True)
     url = fields.Char("URL", required=True, tracking=True, help="http or https URL receiving POST requests.")
     active = fields.Boolean(default=True, tracking=True)
+    user_id = fields.Many2one("res.users", "Responsible", default=lambda self: self.env.user, tracking=True,
+                              domain="[('share', '=', False)]",
+                              help="Told (an activity and a mail) when the endpoint is disabled for failing.")
     company_id = fields.Many2one("res.company", required=True, index=True, default=lambda self: self.env.company)
     event_type_ids = fields.Many2many(
         "invoice_bridge.webhook.event.type", "invoice_bridge_webhook_endpoint_event_rel", "endpoint_id",
         "event_type_id", string="Events",
-        default=lambda self: self.env["invoice_bridge.webhook.event.type"].search([]))
+        default=lambda self: self.env["invoice_bridge.webhook.event.type"].search(
+            [("code", "not in", tuple(BILL_EVENTS.values()))]))
+    invoice_domain = fields.Char(
+        "Only invoices matching", default="[]",
+        help="Besides the event types: only the invoices (or bills) matching this filter are announced to this "
+             "endpoint, e.g. a journal, partner tags, an amount. Empty: every invoice.")
     timeout = fields.Integer("Timeout (s)", default=DEFAULT_TIMEOUT, help="Seconds to wait for an answer.")
+    max_in_flight = fields.Integer(
+        "Deliveries at once", default=DEFAULT_MAX_IN_FLIGHT,
+        help="How many deliveries to this endpoint may be under way at the same time (1: one after the other). "
+             "The events of one invoice always arrive one after the other, in order.")
     secret = fields.Char(copy=False, groups="base.group_system", default=lambda self: generate_secret(),
                          help="Standard Webhooks secret (whsec_...): give it to the receiver to verify signatures.")
     previous_secret = fields.Char(copy=False, groups="base.group_system")
@@ -48,6 +66,9 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
     last_failure_at = fields.Datetime(compute="_compute_health")
     consecutive_failures = fields.Integer(compute="_compute_health")
     last_error = fields.Char(compute="_compute_health")
+    failing_since = fields.Datetime(compute="_compute_health", help="When its current run of failures began.")
+    paused_until = fields.Datetime(compute="_compute_health",
+                                   help="Nothing is sent before then: it asked to slow down, or kept failing.")
     outbox_ids = fields.One2many("invoice_bridge.outbox", "webhook_endpoint_id", string="Deliveries")
     pending_count = fields.Integer("Waiting", compute="_compute_pending_count")
 
@@ -59,10 +80,42 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
                 raise ValidationError(_("The URL of %(name)s must start with http:// or https://.",
                                         name=endpoint.name))
 
+    @api.constrains("invoice_domain")
+    def _check_invoice_domain(self):
+        for endpoint in self:
+            try:
+                domain = endpoint._invoice_domain()
+                self.env["account.move"].sudo().search_count(domain, limit=1)  # unknown fields, bad operators
+                self.env["account.move"].browse().filtered_domain(domain)
+            except (ValueError, SyntaxError, KeyError, TypeError, AttributeError) as exc:
+                raise ValidationError(_("The invoice filter of %(name)s is not a valid filter: %(error)s",
+                                        name=endpoint.name, error=exc)) from exc
+
+    def _invoice_domain(self):
+        """The invoice filter as a domain (a list), [] when there is none."""
+        self.ensure_one()
+        domain = ast.literal_eval((self.invoice_domain or "").strip() or "[]")
+        if not isinstance(domain, (list, tuple)):
+            raise ValueError(_("a filter is a list of conditions"))
+        return list(domain)
+
+    def _receivers(self, moves):
+        """``{move: the endpoints of ``self`` that announce it}``: those of its company whose invoice filter (if
+        any) it matches."""
+        accepted = {endpoint: moves.filtered_domain(domain) if (domain := endpoint._invoice_domain()) else moves
+                    for endpoint in self}
+        return {move: self.filtered(lambda e, move=move: e.company_id == move.company_id and move in accepted[e])
+                for move in moves}
+
     @api.constrains("timeout")
     def _check_timeout(self):
         if any(not 1 <= endpoint.timeout <= 120 for endpoint in self):
             raise ValidationError(_("The timeout must be between 1 and 120 seconds."))
+
+    @api.constrains("max_in_flight")
+    def _check_max_in_flight(self):
+        if any(not 1 <= endpoint.max_in_flight <= MAX_IN_FLIGHT for endpoint in self):
+            raise ValidationError(_("Deliveries at once must be between 1 and %s.", MAX_IN_FLIGHT))
 
     def _target_name(self):
         self.ensure_one()
@@ -71,7 +124,8 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
     def _compute_health(self):
         targets = self.env["invoice_bridge.outbox.target"].sudo().search_fetch(
             [("name", "in", [f"webhook:{endpoint.id}" for endpoint in self if endpoint.id])],
-            ["name", "last_success_at", "last_failure_at", "consecutive_failures", "last_error"])
+            ["name", "last_success_at", "last_failure_at", "consecutive_failures", "failing_since", "last_error",
+             "paused_until"])
         by_name = {target.name: target for target in targets}
         for endpoint in self:
             target = by_name.get(f"webhook:{endpoint.id}") if endpoint.id else None
@@ -79,6 +133,8 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
             endpoint.last_failure_at = target.last_failure_at if target else False
             endpoint.consecutive_failures = target.consecutive_failures if target else 0
             endpoint.last_error = target.last_error if target else False
+            endpoint.failing_since = target.failing_since if target else False
+            endpoint.paused_until = target.paused_until if target else False
 
     def _compute_pending_count(self):
         counts = dict(self.env["invoice_bridge.outbox"].sudo()._read_group(
@@ -98,6 +154,21 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
                 else 0
 
     # ------------------------------------------------------------------------------------------ secrets
+    def action_open_stats(self):
+        """Success rate and p95 latency of this endpoint's deliveries, per day (graph)."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("invoice_bridge.webhook_endpoint_stat_action")
+        action["domain"] = [("endpoint_id", "=", self.id)]
+        action["display_name"] = self.name
+        return action
+
+    def action_open_replay(self):
+        """Replay since…: the wizard sending this endpoint's messages of a time range again."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("invoice_bridge.webhook_replay_action")
+        action["context"] = {"default_endpoint_id": self.id}
+        return action
+
     def action_rotate_secret(self):
         """New secret; the previous one keeps signing (both signatures sent) for 24 hours."""
         self._lock_rows()
@@ -253,6 +324,31 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
         return action
 
     # ------------------------------------------------------------------------------------------- health
+    def _disable_if_failing_too_long(self):
+        """Archive the endpoints that have failed without a single success for ``webhook_disable_after_days``
+        (5 days; 0: never), with a note, an activity and a mail for their responsible. Their messages wait."""
+        days = self.env["invoice_bridge.config"]._get("webhook_disable_after_days", DEFAULT_DISABLE_AFTER_DAYS)
+        if days <= 0:
+            return
+        limit = fields.Datetime.now() - timedelta(days=days)
+        targets = {t.name: t for t in self.env["invoice_bridge.outbox.target"].sudo().search(
+            [("name", "in", [e._target_name() for e in self])])}
+        for endpoint in self.filtered("active"):
+            target = targets.get(endpoint._target_name())
+            if not target or not target.failing_since or target.failing_since > limit:
+                continue
+            endpoint.active = False
+            responsible = endpoint.user_id or endpoint.create_uid
+            summary = _("Webhook endpoint %s disabled", endpoint.name)
+            note = _("Every delivery to %(url)s has failed since %(since)s (%(n)s failures in a row, last: "
+                     "%(error)s). The endpoint is archived and its messages wait: fix the receiver, unarchive "
+                     "the endpoint, and they are sent.", url=endpoint.url, since=target.failing_since,
+                     n=target.consecutive_failures, error=target.last_error or "-")
+            endpoint.message_post(body=note, subject=summary, partner_ids=responsible.partner_id.ids,
+                                  subtype_xmlid="mail.mt_comment")
+            endpoint.activity_schedule("mail.mail_activity_data_warning", user_id=responsible.id,
+                                       summary=summary, note=note)
+
     def _archive_gone(self):
         """The receiver answered 410 Gone: archive the endpoint, with a note."""
         for endpoint in self.filtered("active"):

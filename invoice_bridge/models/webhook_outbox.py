@@ -40,12 +40,24 @@ class InvoiceBridgeOutbox(models.Model):
     # Override of the engine's extension point: an endpoint's target is shown by the endpoint's name
     def _channel_target_labels(self, targets):
         labels = super()._channel_target_labels(targets)
-        ids = {int(t.split(":", 1)[1]): t for t in targets if t.startswith("webhook:") and t[8:].isdigit()}
-        if ids:
-            for endpoint in self.env["invoice_bridge.webhook.endpoint"].sudo().with_context(
-                    active_test=False).browse(list(ids)).exists():
-                labels[ids[endpoint.id]] = _("Webhook endpoint %s", endpoint.name)
+        for target, endpoint in self._webhook_endpoints_of(targets):
+            labels[target] = _("Webhook endpoint %s", endpoint.name)
         return labels
+
+    # Override of the engine's extension point: an endpoint's own limit of deliveries under way at once
+    def _channel_target_concurrency(self, targets):
+        limits = super()._channel_target_concurrency(targets)
+        for target, endpoint in self._webhook_endpoints_of(targets):
+            limits[target] = endpoint.max_in_flight
+        return limits
+
+    def _webhook_endpoints_of(self, targets):
+        """``(target, endpoint)`` for the targets that are webhook endpoints (``webhook:<id>``), archived too."""
+        ids = {int(t.split(":", 1)[1]): t for t in targets if t.startswith("webhook:") and t[8:].isdigit()}
+        if not ids:
+            return []
+        endpoints = self.env["invoice_bridge.webhook.endpoint"].sudo().with_context(active_test=False)
+        return [(ids[endpoint.id], endpoint) for endpoint in endpoints.browse(list(ids)).exists()]
 
     # Override of the engine's extension point: webhook messages are signed when they are sent
     def _channel_requests(self):
@@ -79,6 +91,9 @@ class InvoiceBridgeOutbox(models.Model):
             self.env.ref("invoice_bridge.ir_cron_render_invoice_pdfs").sudo()._trigger()
         gone = mine.filtered(lambda m: attempts[m.id].outcome.gone).webhook_endpoint_id
         gone.sudo()._archive_gone()
+        failing = mine.filtered(lambda m: attempts[m.id].outcome.result != SUCCESS).webhook_endpoint_id - gone
+        if failing:
+            failing.sudo()._disable_if_failing_too_long()
         return result
 
 

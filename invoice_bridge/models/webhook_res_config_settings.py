@@ -9,3 +9,7 @@ class ResConfigSettings(models.TransientModel):
     ib_webhook_ledger_cap = fields.Integer(
         "Ledger lines per event", config_parameter="invoice_bridge.webhook_ledger_cap", default=1000,
         help="A new_invoice event carries the partner's most recent ledger lines, up to this many.")
+    ib_webhook_disable_after_days = fields.Integer(
+        "Disable after days of failures", config_parameter="invoice_bridge.webhook_disable_after_days", default=5,
+        help="An endpoint whose deliveries have all failed for this many days is archived, and its responsible "
+             "gets an activity and a mail (0: never).")

@@ -11,6 +11,8 @@ from . import test_core_live
 from . import test_webhook_events
 from . import test_webhook_pdf
 from . import test_webhook_golden
+from . import test_webhook_delivery
+from . import test_webhook_subscriptions
 # IAP Extract
 from . import test_extract
 from . import test_extract_golden

@@ -59,6 +59,8 @@ MODELS = {
     "invoice_bridge.webhook.endpoint":       ("model",     "isolated", "rwcu",  "r---",  "----",   "----", "----"),
     "invoice_bridge.webhook.event.type":     ("model",     None,       "rwcu",  "r---",  "----",   "----", "----"),
     "invoice_bridge.webhook.preview":        ("transient", "own",      "rwc-",  "rwc-",  "----",   "----", "----"),
+    "invoice_bridge.webhook.replay":         ("transient", "own",      "rwc-",  "----",  "----",   "----", "----"),
+    "invoice_bridge.webhook.endpoint.stat":  ("model",     "isolated", "r---",  "r---",  "----",   "----", "----"),
     # easybill
     "invoice_bridge.easybill.export":        ("model",     "isolated", "r---",  "r---",  "----",   "----", "----"),
     "invoice_bridge.easybill.export.line":   ("model",     "isolated", "r---",  "r---",  "----",   "----", "----"),

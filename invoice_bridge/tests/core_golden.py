@@ -96,19 +96,19 @@ def answer_record(method, path, status, headers, body):
 
 @contextlib.contextmanager
 def recording_transport(transport_class):
-    """Record every request ``transport_class.send`` sends (the real send still happens)."""
+    """Record every request a ``transport_class`` sends (the real send still happens)."""
     records = []
-    original = transport_class.send
+    original = transport_class._send  # what send() and send_many()'s threads call
 
-    def send(self, request):
+    def send(self, request, session):
         records.append(request_record(request))
-        return original(self, request)
+        return original(self, request, session)
 
-    transport_class.send = send
+    transport_class._send = send
     try:
         yield records
     finally:
-        transport_class.send = original
+        transport_class._send = original
 
 
 def check(testcase, name, records):

@@ -102,14 +102,25 @@ class TestAccessTable(AccountTestInvoicingCommon, HttpCase):
             export = env["invoice_bridge.easybill.export"].create({
                 "company_id": company.id, "partner_id": partner.id, "period_start": "2025-01-01",
                 "period_end": "2025-01-31"})
+            endpoint = env["invoice_bridge.webhook.endpoint"].create({
+                "name": f"Access {tag}", "url": "http://127.0.0.1:9/hook", "company_id": company.id})
+            delivered = env["invoice_bridge.outbox"]._enqueue({
+                "channel": "webhook", "target": endpoint._target_name(), "url": endpoint.url, "payload": "{}",
+                "company_id": company.id, "idempotency_key": f"access-webhook-{tag}",
+                "webhook_endpoint_id": endpoint.id})
+            env["invoice_bridge.sync.log"]._log({"channel": "webhook", "state": "success", "company_id": company.id,
+                                                 "outbox_id": delivered.id, "duration_ms": 12, "message": "ok"})
+            env.flush_all()  # the statistics are a view on these tables
             made = {
+                # a day of the endpoint's deliveries
+                "invoice_bridge.webhook.endpoint.stat": env["invoice_bridge.webhook.endpoint.stat"].search(
+                    [("endpoint_id", "=", endpoint.id)]),
                 "invoice_bridge.sync.log": env["invoice_bridge.sync.log"]._log(
                     {"channel": "http", "state": "failed", "company_id": company.id, "message": f"access {tag}"}),
                 "invoice_bridge.outbox": env["invoice_bridge.outbox"]._enqueue({
                     "channel": "http", "target": f"access-{tag}", "url": "http://127.0.0.1:9/access",
                     "payload": "{}", "company_id": company.id, "idempotency_key": f"access-{tag}"}),
-                "invoice_bridge.webhook.endpoint": env["invoice_bridge.webhook.endpoint"].create({
-                    "name": f"Access {tag}", "url": "http://127.0.0.1:9/hook", "company_id": company.id}),
+                "invoice_bridge.webhook.endpoint": endpoint,
                 "invoice_bridge.easybill.export": export,
                 "invoice_bridge.easybill.export.line": env["invoice_bridge.easybill.export.line"].create({
                     "export_id": export.id, "company_id": company.id, "description": "Service",
@@ -125,6 +136,9 @@ class TestAccessTable(AccountTestInvoicingCommon, HttpCase):
                 # wizards whose company is their invoices'
                 "invoice_bridge.webhook.preview": env["invoice_bridge.webhook.preview"].create({
                     "move_id": move.id, "event": "new_invoice", "payload": "{}"}),
+                # a wizard whose company is its endpoint's
+                "invoice_bridge.webhook.replay": env["invoice_bridge.webhook.replay"].create({
+                    "endpoint_id": endpoint.id, "date_from": "2025-01-01 00:00:00"}),
                 "invoice_bridge.return.wizard": env["invoice_bridge.return.wizard"].create({
                     "move_ids": [Command.set(move.ids)], "reason": f"Access {tag}"}),
             }

@@ -7,6 +7,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .core_common import BridgeCase
+from .fakes.core_loopback import peak_in_flight
 
 
 @tagged("post_install", "-at_install")
@@ -273,3 +274,61 @@ class TestOutbox(BridgeCase):
             self.precommit()
             counts[size] = self.env.cr.sql_log_count - start
         self.assertEqual(counts[10], counts[100], counts)
+
+    def test_targets_are_sent_to_side_by_side(self):
+        """A drain keeps up to its setting's number of requests in flight, one per target no channel gives a
+        limit of its own (one request after the other, as a rate-limited API expects)."""
+        delay = 0.4
+        self.receiver.set_default(delay=delay)
+        for i in range(4):
+            self.enqueue(1, target=f"api-{i}", idempotency_key=f"side-{i}")
+        self.assertEqual(self.drain(), 4)
+        self.assertEqual(peak_in_flight(self.receiver.deliveries, delay), 4)
+        self.receiver.clear()
+        self.enqueue(3, idempotency_key=False)  # one target
+        self.assertEqual(self.drain(), 3)
+        self.assertEqual(peak_in_flight(self.receiver.deliveries, delay), 1)
+        self.receiver.clear()
+        self.env["ir.config_parameter"].sudo().set_param("invoice_bridge.drain_concurrency", "2")
+        for i in range(4):
+            self.enqueue(1, target=f"api-{i}", idempotency_key=f"two-{i}")
+        self.assertEqual(self.drain(), 4)
+        self.assertEqual(peak_in_flight(self.receiver.deliveries, delay), 2)
+        self.assertEqual(sorted(self.delivered_ns()), [0, 0, 0, 0])
+        self.assertEqual(set(self.Outbox.search([("idempotency_key", "like", "two-%")]).mapped("state")), {"done"})
+
+    def test_circuit_breaker_pauses_probes_and_resumes(self):
+        """After breaker_failures failures in a row the target pauses; each end of a pause sends one probe, and
+        the pause doubles while the probe fails; a probe that succeeds resumes everything."""
+        self.env["ir.config_parameter"].sudo().set_param("invoice_bridge.breaker_failures", "3")
+        self.env["ir.config_parameter"].sudo().set_param("invoice_bridge.retry_schedule", "0,5s,5s,5s,5s,5s")
+        self.receiver.set_default(status=500)
+        target = self.env["invoice_bridge.outbox.target"]
+        with freeze_time(fields.Datetime.now()) as frozen:
+            messages = self.enqueue(6)
+            self.drain()
+            self.assertEqual(len(self.receiver.deliveries), 3, "three failures, then the breaker opens")
+            self.assertEqual(sorted(messages.mapped("attempt_count")), [0, 0, 0, 1, 1, 1])
+            receiver = target.search([("name", "=", "receiver")])
+            self.assertEqual(receiver.paused_until, fields.Datetime.now() + timedelta(seconds=30))
+            self.assertIn("3 failures in a row", receiver.pause_reason)
+            frozen.tick(timedelta(seconds=29))
+            self.assertEqual(self.drain(), 0, "nothing is sent while the breaker is open")
+            frozen.tick(timedelta(seconds=2))
+            self.assertEqual(self.drain(), 1, "one probe")
+            receiver.invalidate_recordset()
+            self.assertEqual(receiver.paused_until, fields.Datetime.now() + timedelta(seconds=60))
+            self.assertEqual(receiver.consecutive_failures, 4)
+            frozen.tick(timedelta(seconds=61))
+            self.receiver.set_default(status=200)
+            self.assertEqual(self.drain(), 6, "the probe succeeds: every waiting message goes")
+            self.assertEqual(set(messages.mapped("state")), {"done"})
+            receiver.invalidate_recordset()
+            self.assertEqual(receiver.consecutive_failures, 0)
+            # the breaker is off at 0 (still in frozen time: the last pause ended at the frozen clock's time)
+            self.env["ir.config_parameter"].sudo().set_param("invoice_bridge.breaker_failures", "0")
+            self.receiver.set_default(status=500)
+            self.receiver.clear()
+            self.enqueue(6, idempotency_key=False)
+            self.drain(max_batches=1)
+            self.assertEqual(len(self.receiver.deliveries), 6)

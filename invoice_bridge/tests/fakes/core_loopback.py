@@ -238,6 +238,19 @@ class LoopbackServer:
         handler.reply_json(200, {"ok": True})
 
 
+def peak_in_flight(deliveries, delay):
+    """The most requests the receiver was answering at once, for a receiver that answers after ``delay`` s.
+
+    A request is in flight from its arrival until ``delay`` later (the receiver answers then): a request sent
+    only after an earlier answer arrived never overlaps it, one sent alongside always does."""
+    edges = sorted([(d["received_at"], 1) for d in deliveries] + [(d["received_at"] + delay, -1) for d in deliveries])
+    peak = current = 0
+    for _at, step in edges:
+        current += step
+        peak = max(peak, current)
+    return peak
+
+
 def stop_event_on_signals() -> threading.Event:
     """Return an event set on SIGINT/SIGTERM (install before announcing readiness)."""
     stop = threading.Event()
