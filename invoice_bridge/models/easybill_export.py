@@ -88,7 +88,7 @@ class InvoiceBridgeEasybillExport(models.Model):
                                  default=lambda self: self.env.company)
     partner_id = fields.Many2one("res.partner", "Customer", required=True, index=True, readonly=True,
                                  ondelete="restrict")
-    period_start = fields.Date("Month", required=True, readonly=True)
+    period_start = fields.Date("First day", required=True, readonly=True)
     period_end = fields.Date(required=True, readonly=True)
     period_label = fields.Char("Month", compute="_compute_period_label")  # "November 2026" (the user's language)
     supplement = fields.Integer(readonly=True, help="0 for a month's first export; 1, 2... for later ones "

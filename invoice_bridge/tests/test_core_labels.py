@@ -4,6 +4,8 @@
 field label, help or selection label of the addon. Texts written at run time (record names, log lines, banners)
 are checked by the tests of the behaviour that writes them.
 """
+import re
+
 from odoo.tests import TransactionCase, tagged
 
 #: old text → the text that replaced it (README ▸ Changelog ▸ "Labels")
@@ -54,7 +56,9 @@ class TestAccountantLabels(TransactionCase):
     def test_old_labels_are_gone(self):
         texts = self._screen_texts()
         self.assertGreater(len(texts), 200, "the addon's views, menus, actions and fields were all read")
-        found = [(where, old) for where, text in texts for old in OLD_LABELS if old in text]
+        # whole words: "Dead" (the old state) is not "Deadline" (Odoo's activities)
+        found = [(where, old) for where, text in texts for old in OLD_LABELS
+                 if re.search(rf"(?<!\w){re.escape(old)}(?!\w)", text)]
         self.assertEqual(found, [], "replaced texts still shown (README's old → new table)")
 
     def test_record_names_are_words(self):
@@ -68,3 +72,16 @@ class TestAccountantLabels(TransactionCase):
         target = self.env["invoice_bridge.outbox.target"].create({"name": endpoint._target_name()})
         self.assertEqual(target.display_name, "Webhook endpoint ERP")
         self.assertNotIn("webhook:", msg.name + target.display_name)
+
+    def test_no_two_fields_of_a_model_share_a_label(self):
+        """Odoo warns at install when two fields of a model have the same label: in filters, group-bys and exports
+        the accountant could not tell them apart."""
+        clashes = []
+        for name in self.env.registry:  # the addon's models, and the fields it adds to Odoo's (ib_*)
+            labels = {}
+            for field in self.env[name]._fields.values():
+                labels.setdefault(field.string, []).append(field.name)
+            clashes += [f"{name}: {label!r} for {', '.join(sorted(fields))}"
+                        for label, fields in labels.items() if len(fields) > 1
+                        and (name.startswith("invoice_bridge.") or any(f.startswith("ib_") for f in fields))]
+        self.assertEqual(clashes, [])
