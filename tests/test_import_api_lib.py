@@ -424,7 +424,9 @@ def test_openapi_operations_security_and_status_codes(document):
     paths = document["paths"]
     expected = {
         ("/api/sales/import/invoice/", "post"): {"201", "400", "401", "403", "409", "413", "429"},
-        ("/api/sales/update/invoice/", "patch"): {"200", "400", "401", "403", "404", "409", "413", "429"},
+        ("/api/sales/update/invoice/", "patch"): {"200", "400", "401", "403", "404", "409", "413", "422", "429"},
+        ("/api/sales/invoice/{invoice_no}/", "get"): {"200", "401", "403", "404", "429"},
+        ("/api/sales/invoices/", "get"): {"200", "400", "401", "403", "429"},
         ("/api/sales/sse/invoices/", "get"): {"200", "400", "401", "429"},
         ("/api/sales/openapi.json", "get"): {"200"},
     }
@@ -441,6 +443,12 @@ def test_openapi_operations_security_and_status_codes(document):
     assert all(event in sse["description"] for event in ("invoice_created", "invoice_review", "invoice_updated",
                                                          ": keep-alive"))
     assert "Retry-After" in paths["/api/sales/import/invoice/"]["post"]["responses"]["429"]["headers"]
+    patch = paths["/api/sales/update/invoice/"]["patch"]
+    assert [(p["name"], p["in"], p["required"]) for p in patch["parameters"]] == [("Idempotency-Key", "header", False)]
+    assert "Idempotent-Replayed" in patch["responses"]["200"]["headers"]
+    assert [(p["name"], p["in"]) for p in paths["/api/sales/invoices/"]["get"]["parameters"]] == [
+        ("status", "query"), ("updated_since", "query"), ("cursor", "query"), ("limit", "query")]
+    assert paths["/api/sales/invoice/{invoice_no}/"]["get"]["parameters"][0]["in"] == "path"
     import_body = paths["/api/sales/import/invoice/"]["post"]["requestBody"]
     assert import_body["required"] and import_body["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ImportInvoice"}

@@ -6,6 +6,7 @@ its own credentials so that every refusal is the seed's JSON (Odoo's ``auth='bea
 raises becomes an answer through ONE table (:data:`ERRORS`). Every request, accepted or refused, writes one
 inbound sync-log line; refused ones through a separate cursor, since the request's transaction is rolled back.
 """
+import hashlib
 import json
 import logging
 import random
@@ -19,6 +20,7 @@ from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from odoo.addons.base.models.res_users import INDEX_SIZE as BEARER_INDEX_SIZE
 
+from ..lib import import_api_listing as listing
 from ..lib import import_api_messages as msg
 from ..lib.import_api_fields import DEFAULT_MAX_BODY_BYTES
 from ..models.import_api_service import ImportConflict, ImportNotFound, ImportNotInReview, ImportRetry
@@ -42,6 +44,14 @@ class Refusal(Exception):
         self.status, self.body, self.headers, self.hint = status, body, headers or {}, hint
         #: (invoice id, partner id) the refused request concerns, for its log line
         self.logged = logged
+
+
+class IdempotentRequest:
+    """A request's ``Idempotency-Key``: its credential's scope, the request's fingerprint, the kept answer
+    ``(fingerprint, status, body, move id)`` when there is one."""
+
+    def __init__(self, scope, key, fingerprint, stored):
+        self.scope, self.key, self.fingerprint, self.stored = scope, key, fingerprint, stored
 
 
 class Caller:
@@ -105,16 +115,17 @@ class ImportApiBase(http.Controller):
     """The steps every route shares; the routes themselves are in ``import_api.py`` and ``import_api_stream.py``."""
 
     # ---------------------------------------------------------------------------------------- serving
-    def _serve(self, handler):
+    def _serve(self, handler, idempotent=False):
         """Answer one writing request; start it again when a concurrent import committed what it needs.
 
         ``handler(env, caller, body)`` parses the body and calls the service; it returns ``(status, body dict,
-        move)``. It runs as the caller, in the caller's company, inside a savepoint.
+        move)``. It runs as the caller, in the caller's company, inside a savepoint. ``idempotent``: the request
+        may carry an ``Idempotency-Key`` (see :meth:`_idempotency`).
         """
         started = time.perf_counter()
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                response = self._serve_once(handler, started, count_rate=attempt == 1)
+                response = self._serve_once(handler, started, count_rate=attempt == 1, idempotent=idempotent)
                 if response.status_code < 400:
                     # what the commit runs first (pre-commit hooks, the last flush) runs here, where a concurrency
                     # failure is retried and answered as JSON, instead of Odoo's HTML error page
@@ -136,7 +147,7 @@ class ImportApiBase(http.Controller):
                   message="too many concurrent attempts", hint="Retry the request.", detached=True)
         return json_response(503, body, {"Retry-After": "1"})
 
-    def _serve_once(self, handler, started, count_rate=True):
+    def _serve_once(self, handler, started, count_rate=True, idempotent=False):
         env = request.env(user=SUPERUSER_ID)
         caller = None
         try:
@@ -144,6 +155,9 @@ class ImportApiBase(http.Controller):
             if count_rate:
                 self._check_rate(env, caller)
             body = self._read_body(env)
+            idempotency = self._idempotency(env, caller, body) if idempotent else None
+            if idempotency and idempotency.stored:
+                return self._replay(env, caller, idempotency, started)
             user_env = env(user=caller.uid, context={"allowed_company_ids": [caller.company.id]}, su=False)
             with env.cr.savepoint():
                 status, payload, move = handler(user_env, caller, body)
@@ -154,8 +168,61 @@ class ImportApiBase(http.Controller):
             if refusal is None:
                 raise
             return self._refuse(env, caller, refusal, started)
+        answer = json.dumps(payload).encode()
+        if idempotency and status < 300:  # a refusal changed nothing: its retry runs again
+            env["invoice_bridge.api.idempotency"]._store(idempotency.scope, idempotency.key,
+                                                          idempotency.fingerprint, status, answer, move.id)
+        self._log(env, caller, status, started, move.id, move.partner_id.id, message=payload["message"])
+        return json_response(status, answer)
+
+    def _serve_read(self, handler):
+        """Answer one reading request: authenticate, count it in the key's rate, then ``handler(env, caller)``
+        (as the caller, in the caller's company) returns ``(status, body dict, move)``; refusals as for writes."""
+        started = time.perf_counter()
+        env = request.env(user=SUPERUSER_ID)
+        caller = None
+        try:
+            caller = request._ib_caller = self._authenticate(env)
+            self._check_rate(env, caller)
+            user_env = env(user=caller.uid, context={"allowed_company_ids": [caller.company.id]}, su=False)
+            status, payload, move = handler(user_env, caller)
+        except Exception as exc:
+            refusal = refusal_of(exc)
+            if refusal is None:
+                raise
+            return self._refuse(env, caller, refusal, started)
         self._log(env, caller, status, started, move.id, move.partner_id.id, message=payload["message"])
         return json_response(status, payload)
+
+    # ------------------------------------------------------------------------------------- idempotency
+    def _idempotency(self, env, caller, body):
+        """The request's ``Idempotency-Key`` (None without one): waits for a concurrent request with the same key
+        and credential to end, then finds the answer kept for it. The same key with another body is a 422."""
+        key = listing.parse_idempotency_key(request.httprequest.headers.get(listing.IDEMPOTENCY_HEADER))
+        if key is None:
+            return None
+        httprequest = request.httprequest
+        # an Odoo API key is known by its user and its index (a hash of it: no part of a credential is stored)
+        scope = (f"key:{caller.key.id}" if caller.key else "bearer:{}:{}:{}".format(
+            caller.uid, hashlib.sha256((caller.bearer_index or "").encode()).hexdigest()[:16], caller.company.id))
+        fingerprint = listing.request_fingerprint(httprequest.method, httprequest.path, body)
+        Idempotency = env["invoice_bridge.api.idempotency"]
+        Idempotency._lock(scope, key)
+        stored = Idempotency._stored(scope, key)
+        if stored and stored[0] != fingerprint:
+            raise Refusal(422, msg.json_error_body(msg.MSG_IDEMPOTENCY_MISMATCH, errors={
+                listing.IDEMPOTENCY_HEADER: [msg.MSG_IDEMPOTENCY_MISMATCH]}),
+                hint="Use a new Idempotency-Key for a different request; repeat a request with its own key.",
+                logged=(stored[3], None))
+        return IdempotentRequest(scope, key, fingerprint, stored)
+
+    def _replay(self, env, caller, idempotency, started):
+        """The answer kept for the request's ``Idempotency-Key``, byte for byte; nothing runs again."""
+        _fingerprint, status, answer, move_id = idempotency.stored
+        move = env["account.move"].browse(move_id).exists() if move_id else env["account.move"]
+        self._log(env, caller, status, started, move.id, move.partner_id.id,
+                  message=f"the answer to Idempotency-Key {idempotency.key[:64]} given again (nothing changed)")
+        return json_response(status, answer.encode(), {"Idempotent-Replayed": "true"})
 
     # ---------------------------------------------------------------------------------- authentication
     def _authenticate(self, env):
@@ -228,6 +295,9 @@ class ImportApiBase(http.Controller):
     def _reference_of_body():
         """The sender's invoice number, when the body read so far names one: the log is searched by it, also
         for requests that created no invoice (a 400, a 409)."""
+        reference = getattr(request, "_ib_reference", None)  # a number in the path (GET)
+        if reference:
+            return reference[:64]
         body = getattr(request, "_ib_body", None)
         if not body:
             return False

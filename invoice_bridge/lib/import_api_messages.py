@@ -17,6 +17,10 @@ MSG_NOT_IN_REVIEW = "Invoice is not in REVIEW state: only invoices returned for 
 MSG_TOO_LARGE = "Request body too large."
 MSG_RATE_LIMITED = "Too many requests: retry after the number of seconds given in the Retry-After header."
 MSG_FORBIDDEN = "You are not allowed to do this."
+MSG_FOUND = "Invoice found"
+MSG_LISTED = "Invoices listed"
+MSG_IDEMPOTENCY_MISMATCH = ("This Idempotency-Key was used with another request: send a new key for a new request, "
+                            "or repeat the first request unchanged.")
 
 
 class PayloadError(ValueError):

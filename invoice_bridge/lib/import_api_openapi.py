@@ -8,11 +8,25 @@ from __future__ import annotations
 import copy
 
 from .import_api_fields import DEFAULT_MAX_BODY_BYTES, MAX_ITEMS, component_schemas
+from .import_api_listing import (
+    BAD_CURSOR,
+    BAD_IDEMPOTENCY_KEY,
+    BAD_LIMIT,
+    DEFAULT_LIMIT,
+    IDEMPOTENCY_HEADER,
+    IDEMPOTENCY_HOURS,
+    IDEMPOTENCY_MAX_LENGTH,
+    IMPORT_STATUSES,
+    MAX_LIMIT,
+)
 from .import_api_messages import (
     MSG_DUPLICATE,
     MSG_FORBIDDEN,
+    MSG_FOUND,
+    MSG_IDEMPOTENCY_MISMATCH,
     MSG_IMPORTED,
     MSG_INVALID_API_KEY,
+    MSG_LISTED,
     MSG_NO_CREDENTIALS,
     MSG_NOT_FOUND,
     MSG_NOT_IN_REVIEW,
@@ -27,11 +41,11 @@ DEFAULT_VERSION = "1.0.0"  # the addon's version without the Odoo series (the ma
 IMPORT_PATH = "/api/sales/import/invoice/"
 UPDATE_PATH = "/api/sales/update/invoice/"
 SSE_PATH = "/api/sales/sse/invoices/"
+READ_PATH = "/api/sales/invoice/{invoice_no}/"
+LIST_PATH = "/api/sales/invoices/"
 OPENAPI_PATH = "/api/sales/openapi.json"
 SSE_EVENTS = ("invoice_created", "invoice_review", "invoice_updated")
 KEEP_ALIVE_SECONDS = 15
-#: the import statuses of an invoice (``status`` in answers and events)
-IMPORT_STATUSES = ("waiting_approval", "review", "approved", "void")
 
 _DESCRIPTION = f"""\
 REST API for external systems to import invoices into Odoo and correct invoices returned for review.
@@ -49,7 +63,14 @@ Validation errors are all reported at once, keyed by dotted path (`invoice_no`, 
 `items[1].quantity`). Unknown keys are ignored; `null` on an optional field means "not provided".
 Numbers may be JSON numbers or numeric strings such as `"3.50"`; dates are `YYYY-MM-DD`.
 
-**Idempotency**: `invoice_no` is unique; importing it again answers 409 with the existing invoice's id.
+**Idempotency**: `invoice_no` is unique; importing it again answers 409 with the existing invoice's id. A PATCH
+may carry an `{IDEMPOTENCY_HEADER}` header (any unique value, e.g. a UUID): repeating the request with the same
+key and body within {IDEMPOTENCY_HOURS} hours answers the first successful answer again (status and body, with
+`Idempotent-Replayed: true`) and changes nothing; a concurrent repetition waits for the first one's answer; the
+same key with another body answers 422. Keys belong to the credential that sent them.
+
+**Reading**: `GET {READ_PATH}` answers one invoice (status, totals, lines); `GET {LIST_PATH}` lists the
+company's imported invoices, oldest change first, in pages of at most {MAX_LIMIT} with an opaque `next_cursor`.
 
 **Rate limiting**: too many requests answer 429 with a `Retry-After` header (seconds).
 
@@ -128,6 +149,65 @@ def _response_schemas():
                             "state": {"type": "string", "description": "The accounting state (`draft`, `posted`, "
                                                                        "`cancel`) on update."}}}),
         "Error": _message_schema(description="Any other error (403, 404, 413, 429): a human-readable message."),
+        "IdempotencyConflict": _with_data(
+            _message_schema(MSG_IDEMPOTENCY_MISMATCH, description="The `Idempotency-Key` was used with another "
+                                                                  "request (422): nothing was done."),
+            {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
+             "example": {IDEMPOTENCY_HEADER: [MSG_IDEMPOTENCY_MISMATCH]}}, key="errors"),
+        "InvoiceLine": {
+            "type": "object",
+            "description": "A line of the invoice.",
+            "required": ["name", "quantity", "mrp", "subtotal"],
+            "properties": {
+                "name": {"type": "string"},
+                "item_code": {"type": "string", "nullable": True},
+                "barcode": {"type": "string", "nullable": True},
+                "quantity": {"type": "number"},
+                "mrp": {"type": "number", "description": "The unit price."},
+                "discount": {"type": "number", "description": "Percent."},
+                "batch_no": {"type": "string", "nullable": True},
+                "taxes": {"type": "array", "items": {"type": "string"}, "description": "The taxes' names."},
+                "subtotal": {"type": "number", "description": "The line's total without taxes."},
+            },
+            "additionalProperties": True,
+        },
+        "Invoice": {
+            "type": "object",
+            "description": "An imported invoice: the keys of the PATCH answer, then its accounting state, Odoo's "
+                           "number, the currency and the lines (more keys may be added).",
+            "required": ["id", "invoice_no", "status", "total_amount", "untaxed_amount", "tax_amount",
+                         "updated_at", "state", "number", "currency", "items"],
+            "properties": {
+                **invoice_ref, "status": status, **amounts,
+                "updated_at": {"type": "string", "description": "When the invoice was last written, UTC, "
+                                                                "`YYYY-MM-DD HH:MM:SS`."},
+                "state": {"type": "string", "enum": ["draft", "posted", "cancel"],
+                          "description": "The accounting state."},
+                "number": {"type": "string", "nullable": True, "description": "Odoo's number, once posted."},
+                "currency": {"type": "string"},
+                "items": {"type": "array", "items": {"$ref": "#/components/schemas/InvoiceLine"}},
+            },
+            "additionalProperties": True,
+        },
+        "InvoiceSuccess": _with_data(
+            _message_schema(MSG_FOUND, success=True, description="The invoice (200)."),
+            {"$ref": "#/components/schemas/Invoice"}),
+        "InvoiceList": {
+            "type": "object",
+            "description": "A page of invoices (200).",
+            "required": ["success", "message", "data", "next_cursor", "has_more"],
+            "properties": {
+                "success": {"type": "boolean", "enum": [True]},
+                "message": {"type": "string", "example": MSG_LISTED},
+                "data": {"type": "array", "items": {"$ref": "#/components/schemas/Invoice"}},
+                "next_cursor": {"type": "string", "nullable": True,
+                                "description": "Send it as `cursor` for the next page (also when `has_more` is "
+                                               "false: later changes come after it). Null only when nothing "
+                                               "was listed yet; an empty page gives back the cursor sent."},
+                "has_more": {"type": "boolean", "description": "More invoices follow right now; false: you are "
+                                                               "up to date (poll again later with next_cursor)."},
+            },
+        },
         "InvoiceEvent": {
             "type": "object",
             "description": "The `data:` of a Server-Sent Event: the invoice as JSON (more keys may be present).",
@@ -230,9 +310,24 @@ def _operations(schemas):
             "`invoice_review`): lines are matched by `item_code` and/or `barcode` and only the fields sent are "
             "changed, or all lines are replaced with `replace_items: true`. Answers the new status and totals "
             "and emits the SSE event `invoice_updated`."),
+        "parameters": [{
+            "name": IDEMPOTENCY_HEADER, "in": "header", "required": False,
+            "description": (
+                f"Makes the request safe to retry: a repetition with the same key (and the same credential) within "
+                f"{IDEMPOTENCY_HOURS} hours answers the first successful answer again, status and body, and "
+                "changes nothing; a repetition sent while the first one runs waits for its answer. The same key "
+                "with another body answers 422. Refusals (4xx) are not kept: retried, they run again. Use a new "
+                f"key, e.g. a UUID, for each new correction. A malformed key answers 400: {BAD_IDEMPOTENCY_KEY}"),
+            "schema": {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_MAX_LENGTH,
+                       "pattern": "^[\\x21-\\x7e]+$"},
+            "example": "5f0c6d1e-8a4b-4f7e-9c1d-2b3a4c5d6e7f"}],
         "requestBody": {"required": True, "content": _json("UpdateInvoice", schemas["UpdateInvoice"]["example"])},
         "responses": {
-            "200": {"description": "Corrections applied.",
+            "200": {"description": "Corrections applied (or, with an `Idempotency-Key` already used, the first "
+                                   "answer given again).",
+                    "headers": {"Idempotent-Replayed": {
+                        "description": "`true` when this is the kept answer of an earlier request with the same "
+                                       "`Idempotency-Key`.", "schema": {"type": "string", "enum": ["true"]}}},
                     "content": _json("UpdateSuccess", {"success": True, "message": MSG_UPDATED,
                                                        "data": {"id": 12, "invoice_no": "INV-001",
                                                                 "status": "waiting_approval", "total_amount": 346.0,
@@ -244,7 +339,83 @@ def _operations(schemas):
                           {"success": False, "message": MSG_NOT_IN_REVIEW,
                            "data": {"id": 12, "invoice_no": "INV-001", "status": "approved",
                                     "state": "posted"}}),
+            "422": _error("The `Idempotency-Key` was used with another request body: nothing was done.",
+                          "IdempotencyConflict", {"success": False, "message": MSG_IDEMPOTENCY_MISMATCH,
+                                                  "errors": {IDEMPOTENCY_HEADER: [MSG_IDEMPOTENCY_MISMATCH]}}),
             **_common_errors(),
+        },
+    }
+    example_invoice = {
+        "id": 12, "invoice_no": "INV-001", "status": "waiting_approval", "total_amount": 346.0,
+        "untaxed_amount": 346.0, "tax_amount": 0.0, "updated_at": "2025-01-20 09:30:00", "state": "draft",
+        "number": None, "currency": "INR",
+        "items": [{"name": "Paracetamol 650mg", "item_code": "MED001", "barcode": "BC-MED001", "quantity": 2.0,
+                   "mrp": 145.5, "discount": 0.0, "batch_no": "B456", "taxes": [], "subtotal": 291.0},
+                  {"name": "Otrivin Nasal Spray", "item_code": "MED002", "barcode": "BC-MED002", "quantity": 1.0,
+                   "mrp": 55.0, "discount": 0.0, "batch_no": None, "taxes": [], "subtotal": 55.0}]}
+    read_forbidden = _error("The authenticated user may not read invoices in the company of the key (no Billing "
+                            "or read-only accounting rights).", example={"success": False, "message": MSG_FORBIDDEN})
+    read_op = {
+        "tags": ["Invoices"],
+        "operationId": "getInvoice",
+        "summary": "Read one imported invoice",
+        "description": (
+            "The invoice imported with this `invoice_no` in the company of the credential: its status, totals "
+            "and lines (the keys of the PATCH answer, then the accounting state, Odoo's number, the currency and "
+            "the lines). An invoice of another company is unknown here (404). Numbers with `/` may be sent as "
+            "they are or encoded (`%2F`)."),
+        "parameters": [{"name": "invoice_no", "in": "path", "required": True,
+                        "description": "The `invoice_no` sent at import.",
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 64},
+                        "example": "INV-001"}],
+        "responses": {
+            "200": {"description": "The invoice.",
+                    "content": _json("InvoiceSuccess", {"success": True, "message": MSG_FOUND,
+                                                        "data": example_invoice})},
+            "404": _error("No imported invoice of the company has this `invoice_no`.",
+                          example={"success": False, "message": MSG_NOT_FOUND}),
+            "401": _common_errors()["401"], "403": read_forbidden, "429": _common_errors()["429"],
+        },
+    }
+    statuses = ", ".join(f"`{status}`" for status in IMPORT_STATUSES)
+    list_op = {
+        "tags": ["Invoices"],
+        "operationId": "listInvoices",
+        "summary": "List imported invoices, oldest change first",
+        "description": (
+            "The company's imported invoices ordered by their last change (`updated_at`, then `id`), in pages: "
+            "send the answer's `next_cursor` as `cursor` for the next page. The cursor is a position, so no "
+            "invoice is skipped or listed twice while others are imported or changed meanwhile; an invoice "
+            "changed during the paging comes again at the end, with its new content. A page stops before the "
+            "changes of transactions still running, which come on a later page. At the end (`has_more` false) "
+            "keep `next_cursor`: calling again with it later gives what changed since (a change feed)."),
+        "parameters": [
+            {"name": "status", "in": "query", "required": False,
+             "description": f"Only invoices in this import status: {statuses}; several separated by commas.",
+             "schema": {"type": "string"}, "example": "review"},
+            {"name": "updated_since", "in": "query", "required": False,
+             "description": "Only invoices changed at or after this moment: `YYYY-MM-DD` or "
+                            "`YYYY-MM-DDTHH:MM:SS` (fractions, `Z` or an offset allowed; without one, UTC).",
+             "schema": {"type": "string"}, "example": "2025-01-20T00:00:00Z"},
+            {"name": "cursor", "in": "query", "required": False,
+             "description": "The `next_cursor` of the previous page, unchanged. It carries the filters of the first "
+                            "page: send the same ones or none.",
+             "schema": {"type": "string"}},
+            {"name": "limit", "in": "query", "required": False,
+             "description": f"Invoices per page (default {DEFAULT_LIMIT}, at most {MAX_LIMIT}).",
+             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}},
+        ],
+        "responses": {
+            "200": {"description": "A page of invoices.",
+                    "content": _json("InvoiceList", {"success": True, "message": MSG_LISTED,
+                                                     "data": [example_invoice],
+                                                     "next_cursor": "eyJpIjoxMiwicyI6W10sInUiOm51bGwsInYiOjEsIn"
+                                                                    "ciOiIyMDI1LTAxLTIwIDA5OjMwOjAwLjEyMzQ1NiJ9",
+                                                     "has_more": False})},
+            "400": _error("A parameter is not valid: every problem is listed by parameter name.", "ValidationError",
+                          {"success": False, "message": MSG_VALIDATION_FAILED,
+                           "errors": {"limit": [BAD_LIMIT], "cursor": [BAD_CURSOR]}}),
+            "401": _common_errors()["401"], "403": read_forbidden, "429": _common_errors()["429"],
         },
     }
     events = ", ".join(f"`{event}`" for event in SSE_EVENTS)
@@ -290,13 +461,15 @@ def _operations(schemas):
     return {
         IMPORT_PATH: {"post": import_op},
         UPDATE_PATH: {"patch": update_op},
+        READ_PATH: {"get": read_op},
+        LIST_PATH: {"get": list_op},
         SSE_PATH: {"get": sse_op},
         OPENAPI_PATH: {"get": openapi_op},
     }
 
 
 def build_openapi(server_url: str | None = None, version: str | None = DEFAULT_VERSION) -> dict:
-    """The OpenAPI 3.0.3 document of the four endpoints; ``server_url`` (e.g. ``https://erp.example.com``) is
+    """The OpenAPI 3.0.3 document of the six endpoints; ``server_url`` (e.g. ``https://erp.example.com``) is
     listed under ``servers`` when given (else clients use the document's own origin); ``version``: the addon's
     version (``None``/empty: :data:`DEFAULT_VERSION`)."""
     version = version or DEFAULT_VERSION
@@ -304,7 +477,7 @@ def build_openapi(server_url: str | None = None, version: str | None = DEFAULT_V
     document = {
         "openapi": OPENAPI_VERSION,
         "info": {"title": "invoice_bridge — Invoice Import API", "version": version, "description": _DESCRIPTION},
-        "tags": [{"name": "Invoices", "description": "Import, correction and live stream of invoices."},
+        "tags": [{"name": "Invoices", "description": "Import, correction, reading and live stream of invoices."},
                  {"name": "Documentation", "description": "This document."}],
         "paths": _operations(schemas),
         "components": {

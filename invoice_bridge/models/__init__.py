@@ -38,6 +38,7 @@ from . import easybill_res_config_settings
 # the import API: keys, imported invoices, the event stream (seeds 002 and 003)
 from . import import_api_key
 from . import import_api_event
+from . import import_api_idempotency
 from . import import_api_salesman
 from . import import_api_service
 from . import import_api_account_move

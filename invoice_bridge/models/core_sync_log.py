@@ -161,6 +161,9 @@ class InvoiceBridgeSyncLog(models.Model):
                     vals[key] = sanitize(vals[key], secrets, limit)
             if vals.get("message"):
                 vals["message"] = sanitize(vals["message"], secrets, 250)
+            # PostgreSQL refuses NUL in text: an outside value carrying one (a path, a header) is shown escaped
+            vals.update({key: value.replace("\x00", "\\x00") for key, value in vals.items()
+                         if isinstance(value, str) and "\x00" in value})
             if vals.get("res_model") == "account.move" and vals.get("res_id") and "move_id" not in vals:
                 vals["move_id"] = vals["res_id"]
             prepared.append(vals)

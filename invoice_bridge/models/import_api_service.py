@@ -6,11 +6,14 @@ from decimal import Decimal
 
 import psycopg2.errors
 
-from odoo import Command, _, api, models
+from odoo import Command, _, api, models, sql_db
 from odoo.tools import SQL, float_is_zero
 
 from ..lib.import_api_fields import MAX_MOVE_AMOUNT
 from ..lib.import_api_messages import PayloadError
+
+#: the longest ``invoice_no`` an import accepts (the field table's)
+MAX_INVOICE_NO_LENGTH = 64
 
 MOVE_TYPES = {
     ("out", "invoice"): "out_invoice", ("out", "credit"): "out_refund", ("out", "debit"): "out_invoice",
@@ -308,6 +311,71 @@ class InvoiceBridgeImportService(models.AbstractModel):
             "ib_batch_no": item.batch_no or False,
             "tax_ids": [Command.set(taxes.ids if taxes else [])],
         }
+
+    # -------------------------------------------------------------------------------------------- read
+    @api.model
+    def _read_invoice(self, invoice_no, company):
+        """The imported invoice ``invoice_no`` of ``company``, as the current user may read it (the rule of PATCH:
+        the rights first, 403; another company's number is unknown here, 404)."""
+        self.env["account.move"].check_access("read")
+        # a number no import accepts (too long, a NUL character PostgreSQL refuses) names no invoice
+        valid = 0 < len(invoice_no) <= MAX_INVOICE_NO_LENGTH and "\x00" not in invoice_no
+        move = self._find_move(company, invoice_no) if valid else None
+        if not move:
+            raise ImportNotFound(invoice_no)
+        move = move.with_env(self.env).with_company(company)
+        move.check_access("read")
+        return move
+
+    @api.model
+    def _list_invoices(self, query, company, keys):
+        """One page of ``company``'s imported invoices after ``query.after``, in ``(write_date, id)`` order:
+        ``([serialised invoice], (write_date, id) of the last one or None, whether more follow)``.
+
+        An invoice's ``write_date`` is the start of the transaction that wrote it, which may commit after a client
+        read later ones: listed behind the client's cursor, it would be skipped for good. So a page stops before
+        the horizon, the start of the oldest transaction still running (they can only write at or after it), and
+        is read in a snapshot taken after the horizon: what a running transaction commits comes on a later page.
+        """
+        Move = self.env["account.move"]
+        Move.check_access("read")
+        with self.env.registry.cursor() as cr:
+            if isinstance(cr, sql_db.Cursor):  # a real connection (under the test runner: the test cursor)
+                cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")  # each statement: a new snapshot
+            env = self.env(cr=cr)
+            horizon = self._list_horizon(cr)
+            domain = [("company_id", "=", company.id), ("ib_invoice_no", "!=", False)]
+            if query.statuses:
+                domain.append(("ib_import_state", "in", list(query.statuses)))
+            found = env["account.move"].with_context(active_test=False)._search(
+                domain, order="write_date, id", limit=query.limit + 1)
+            write_date, move_id = SQL.identifier(found.table, "write_date"), SQL.identifier(found.table, "id")
+            found.add_where(SQL("%s < %s", write_date, horizon))
+            if query.updated_since:
+                found.add_where(SQL("%s >= %s", write_date, query.updated_since))
+            if query.after:
+                found.add_where(SQL("(%s, %s) > (%s, %s)", write_date, move_id, *query.after))
+            rows = env.execute_query(found.select(move_id, write_date))
+            page = rows[:query.limit]
+            moves = env["account.move"].browse([row[0] for row in page]).with_company(company)
+            data = [move._ib_import_data(keys) for move in moves]
+            cr.rollback()
+        return data, (page[-1][1], page[-1][0]) if page else None, len(rows) > query.limit
+
+    @api.model
+    def _list_horizon(self, cr):
+        """The start of the oldest other transaction running on this database (naive UTC), at most now.
+
+        Now is read first: a transaction that starts after it writes after it; one that started before is either
+        over by the time the running ones are read (its rows visible to the next statement) or among them.
+        """
+        cr.execute("SELECT clock_timestamp()")
+        now = cr.fetchone()[0]
+        cr.execute(SQL(
+            """SELECT (LEAST(%s, min(xact_start)) AT TIME ZONE 'UTC') FROM pg_stat_activity
+                WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL
+                  AND backend_type = 'client backend'""", now))
+        return cr.fetchone()[0]
 
     # ------------------------------------------------------------------------------------------ update
     @api.model

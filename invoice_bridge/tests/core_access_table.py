@@ -69,6 +69,8 @@ MODELS = {
     "invoice_bridge.api.key":                ("model",     "isolated", "rwcu",  "----",  "----",   "----", "----"),
     "invoice_bridge.api.key.show":           ("abstract",  None,       "r-c-",  "----",  "----",   "----", "----"),
     "invoice_bridge.api.event":              ("model",     "isolated", "r---",  "r---",  "----",   "----", "----"),
+    # the kept answers of Idempotency-Key PATCHes: only the API (superuser) and system administrators read them
+    "invoice_bridge.api.idempotency":        ("model",     None,       "----",  "----",  "----",   "----", "----"),
     "invoice_bridge.salesman":               ("model",     "isolated", "rwcu",  "r---",  "----",   "----", "----"),
     "invoice_bridge.return.wizard":          ("transient", "own",      "rwc-",  "rwc-",  "----",   "----", "----"),
     "invoice_bridge.import.service":         ("abstract",  None,       "----",  "----",  "----",   "----", "----"),
@@ -95,6 +97,9 @@ ROUTES = {
     ("GET", "/api/sales/openapi.json"):                             (200,    200,    200,      200,     200,  200),
     ("GET", "/api/sales/docs/"):                                    (200,    200,    200,      200,     200,  200),
     ("GET", "/api/sales/sse/invoices/"):                            (401,    401,    403,      200,     200,  200),
+    # an unknown number: 404 for whoever may read invoices (another company's is unknown too)
+    ("GET", "/api/sales/invoice/<path:invoice_no>/"):               (401,    401,    403,      404,     404,  404),
+    ("GET", "/api/sales/invoices/"):                                (401,    401,    403,      200,     200,  200),
     # a wrong token: 404 for everyone (the right one, in test_extract.py: 204)
     ("POST", "/invoice_bridge/iap_extract/webhook/<string:token>"): (404,    404,    404,      404,     404,  404),
 }

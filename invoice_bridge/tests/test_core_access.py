@@ -53,6 +53,8 @@ ROUTE_CALLS = {
     ("PATCH", UPDATE): {"path": UPDATE, "body": json.dumps({"invoice_no": "NOPE", "items": []}).encode()},
     ("GET", OPENAPI): {"path": OPENAPI},
     ("GET", "/api/sales/docs/"): {"path": "/api/sales/docs/"},
+    ("GET", "/api/sales/invoice/<path:invoice_no>/"): {"path": "/api/sales/invoice/NOPE/"},
+    ("GET", "/api/sales/invoices/"): {"path": "/api/sales/invoices/"},
     ("GET", SSE): {"path": SSE, "stream": True},
     ("POST", EXTRACT_WEBHOOK + "/<string:token>"): {"path": EXTRACT_WEBHOOK + "/access-token", "body": b"{}"},
 }

@@ -14,6 +14,8 @@ UNIQUE = {
         "invoice_bridge_easybill_export_line", "UNIQUE (move_line_id)"),
     "invoice_bridge_api_key_key_hash_uniq": ("invoice_bridge_api_key", "UNIQUE (key_hash)"),
     "invoice_bridge_salesman_name_company_uniq": ("invoice_bridge_salesman", "UNIQUE (company_id, name)"),
+    "invoice_bridge_api_idempotency_scope_key_uniq": (
+        "invoice_bridge_api_idempotency", "UNIQUE (scope, idempotency_key)"),
     # unique indexes made by init() (plain SQL, the same on both versions)
     "account_move_ib_invoice_no_uniq": (
         "account_move", "(company_id, ib_invoice_no) WHERE (ib_invoice_no IS NOT NULL)"),
