@@ -161,6 +161,8 @@ def test_totals_in_cents(api):
     ({"login_id": None}, "login_id"),  # not x-nullable
     ({"itmes": []}, "itmes"),  # undeclared property
     ({"address": {"city": "Kaarst"}}, "address"),  # a read-only object
+    ({"file_format_config": [{"type": "xrechnung"}]}, "file_format_config[0].type"),  # not in the enum
+    ({"file_format_config": [{}]}, "file_format_config[0].type"),  # type is required
 ])
 def test_malformed_document_is_400_naming_the_field(fake, api, change, field):
     body = {"title": "x", "items": [{"quantity": 1, "single_price_net": 100}], **change}
@@ -382,3 +384,8 @@ def test_cli_prints_url_and_stops_on_sigterm():
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=T) == 0
         proc.stdout.close()
+
+
+def test_file_format_config_is_kept_as_sent(fake, api):
+    document = create_document(api, file_format_config=[{"type": "xrechnung3_0_xml"}])
+    assert fake.documents[document["id"]]["file_format_config"] == [{"type": "xrechnung3_0_xml"}]

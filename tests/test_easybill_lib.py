@@ -17,8 +17,10 @@ from ib_lib.core_transport import Transport
 from ib_lib.easybill_client import (
     DEFAULT_BASE_URL,
     DEFAULT_TIMEOUT,
+    FILE_FORMATS,
     EasybillClient,
     error_message,
+    file_format_config,
     first_item_id,
     parse_id,
     position_item,
@@ -489,3 +491,21 @@ def test_a_month_end_to_end_against_the_fake():
         send(client.finalize_document(document_id))
         assert fake.documents[document_id]["is_draft"] is False
     assert all(KEY.encode() not in r["body"] for r in fake.requests)
+
+
+def test_file_formats_are_the_swagger_s_e_invoice_values():
+    enum = Swagger(SPEC).spec["definitions"]["FileFormatConfig"]["properties"]["type"]["enum"]
+    assert [value for value, _label in FILE_FORMATS] == [v for v in enum if not v.startswith("default")]
+    assert file_format_config("zugferd2_2") == [{"type": "zugferd2_2"}]
+    with pytest.raises(ValueError, match="not an e-invoice format"):
+        file_format_config("default")
+
+
+def test_document_body_carries_the_format_only_when_one_is_chosen():
+    client = EasybillClient(api_key="k")
+    item = {"description": "x", "quantity": 1, "single_price_net": 100}
+    plain = client.document_body(7, date(2026, 11, 2), (date(2026, 10, 1), date(2026, 10, 31)), "T", [item])
+    assert "file_format_config" not in plain
+    einvoice = client.document_body(7, date(2026, 11, 2), (date(2026, 10, 1), date(2026, 10, 31)), "T", [item],
+                                    file_format="xrechnung3_0_xml")
+    assert einvoice["file_format_config"] == [{"type": "xrechnung3_0_xml"}]

@@ -42,6 +42,15 @@ CANCELLATION_FEE_LABEL = "Stornogebühr"
 MAX_EMAILS = 3
 #: longest error text returned by :func:`error_message`
 MAX_ERROR_CHARS = 500
+#: the e-invoice formats a document can be generated in: the ZUGFeRD/XRechnung values of the swagger's
+#: ``FileFormatConfig.type`` enum (``default``/``default_without_stationery`` are easybill's plain PDF)
+FILE_FORMATS = (
+    ("zugferd1", "ZUGFeRD 1.0"),
+    ("zugferd2_2", "ZUGFeRD 2.2"),
+    ("xrechnung2_2_xml", "XRechnung 2.2 (XML)"),
+    ("xrechnung2_3_xml", "XRechnung 2.3 (XML)"),
+    ("xrechnung3_0_xml", "XRechnung 3.0 (XML)"),
+)
 
 _CENT = Decimal(1)
 
@@ -73,6 +82,13 @@ def _iso(value):
 
 def _text(value):
     return "" if value is None or value is False else str(value).strip()
+
+
+def file_format_config(file_format):
+    """The document's ``file_format_config`` for one of :data:`FILE_FORMATS` (``ValueError`` on another value)."""
+    if file_format not in dict(FILE_FORMATS):
+        raise ValueError(f"{file_format!r} is not an e-invoice format of easybill ({', '.join(dict(FILE_FORMATS))})")
+    return [{"type": file_format}]
 
 
 def position_item(position, cancellation_label=CANCELLATION_FEE_LABEL):
@@ -220,8 +236,9 @@ class EasybillClient:
 
     # ----------------------------------------------------------------------------------------- documents
     def document_body(self, customer_id, document_date, service_period, title, positions, currency=None,
-                      text=None):
-        """The ``Document`` of :meth:`create_document`: an INVOICE, no totals, no ``is_draft`` (read-only)."""
+                      text=None, file_format=None):
+        """The ``Document`` of :meth:`create_document`: an INVOICE, no totals, no ``is_draft`` (read-only);
+        ``file_format_config`` only for a customer who needs an e-invoice (``file_format``)."""
         items = [dict(p) if isinstance(p, Mapping) else position_item(p) for p in positions]
         if not items:
             raise ValueError("an invoice needs at least one position")
@@ -234,14 +251,18 @@ class EasybillClient:
             body["currency"] = _text(currency).upper()
         if text:
             body["text"] = str(text)
+        if file_format:
+            body["file_format_config"] = file_format_config(file_format)
         return body
 
     def create_document(self, customer_id, document_date, service_period, title, positions, currency=None,
-                        text=None):
+                        text=None, file_format=None):
         """POST /documents: a draft invoice. ``service_period`` is ``(start, end)``; ``positions`` are
-        :class:`~.easybill_csv.CsvPosition` s (or ready item dicts). Read the answer (201) with :func:`parse_id`."""
+        :class:`~.easybill_csv.CsvPosition` s (or ready item dicts); ``file_format`` one of :data:`FILE_FORMATS`
+        or None. Read the answer (201) with :func:`parse_id`."""
         return self._request("POST", "/documents", json_body=self.document_body(
-            customer_id, document_date, service_period, title, positions, currency=currency, text=text))
+            customer_id, document_date, service_period, title, positions, currency=currency, text=text,
+            file_format=file_format))
 
     def find_documents(self, customer_id, title):
         """GET /documents?customer_id=…&title=… — read with ``first_item_id(body, title=title)`` (exact title)."""

@@ -26,6 +26,7 @@ from ..lib.core_retry import parse_retry_after
 from ..lib.core_transport import Request
 from ..lib.easybill_client import (
     DEFAULT_BASE_URL,
+    FILE_FORMATS,
     RETRY_LATER_STATUSES,
     EasybillClient,
     error_message,
@@ -108,6 +109,8 @@ class InvoiceBridgeEasybillExport(models.Model):
     easybill_attachment_id = fields.Char("easybill attachment id", readonly=True, copy=False)
     attachment_linked = fields.Boolean("CSV attached in easybill", readonly=True, copy=False)
     finalized = fields.Boolean("Finalised in easybill", readonly=True, copy=False)
+    file_format = fields.Selection(FILE_FORMATS, "e-invoice format", readonly=True, copy=False,
+                                   help="The customer's e-invoice format when the draft invoice was created.")
     csv_attachment_id = fields.Many2one("ir.attachment", "CSV", readonly=True, copy=False)
     csv_errors = fields.Text("CSV errors", readonly=True, copy=False)
     last_error = fields.Text(readonly=True, copy=False)
@@ -405,9 +408,11 @@ class InvoiceBridgeEasybillExport(models.Model):
         if step == "customer_create":
             return client.create_customer(self._csv_customer())
         if step == "document_create":
+            # the customer's e-invoice format when the request is queued (shown on the export)
+            self.file_format = self.partner_id.commercial_partner_id.sudo().ib_easybill_file_format or False
             return client.create_document(
                 int(self.easybill_customer_id), self._document_date(), (self.period_start, self.period_end),
-                self._document_title(), self._csv_positions())
+                self._document_title(), self._csv_positions(), file_format=self.file_format or None)
         if step == "attachment_upload":
             return client.upload_attachment(self.csv_attachment_id.name, base64.b64decode(self.csv_attachment_id.datas))
         if step == "attachment_link":

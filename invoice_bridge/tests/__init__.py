@@ -19,6 +19,7 @@ from . import test_extract_golden
 # easybill
 from . import test_easybill
 from . import test_easybill_golden
+from . import test_easybill_file_format
 # the import API
 from . import test_import_api
 from . import test_import_api_attacks
