@@ -51,6 +51,7 @@
         "views/import_api_event_views.xml",
         "views/import_api_account_move_views.xml",
         "views/import_api_sync_log_views.xml",
+        "views/import_api_res_config_settings_views.xml",
         # wizards, beside their views
         "wizards/webhook_preview_views.xml",
         "wizards/webhook_replay_views.xml",

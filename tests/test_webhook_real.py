@@ -82,6 +82,9 @@ def test_receiver_down_then_up_every_event_delivered(env_factory, accounting, en
     receiver.down()
     with env_factory() as env:
         env["ir.config_parameter"].set_param("invoice_bridge.retry_schedule", "0,1s,2s,3s,5s,8s,13s,21s,34s")
+        # the retry path alone: the circuit breaker (its own tests: test_core_outbox) would pause this endpoint
+        # 30 s, then 60 s, after the failures of its first seconds, beyond this test's 90 s
+        env["ir.config_parameter"].set_param("invoice_bridge.breaker_failures", "0")
         for _ in range(5):
             _post_invoice(env, accounting, lines=1)
     time.sleep(3)
@@ -98,6 +101,8 @@ def test_receiver_down_then_up_every_event_delivered(env_factory, accounting, en
     assert len(bodies) == 5, "every event delivered"
     assert all(len(b) == 1 for b in bodies.values()), "a duplicate carries the same id and the same bytes"
     assert all(d["verified"] for d in receiver.deliveries if d["status"] == 200)
+    with env_factory() as env:
+        env["ir.config_parameter"].set_param("invoice_bridge.breaker_failures", False)  # back to the default
 
 
 def test_a_rotation_during_a_drain_conflicts_with_nothing_and_logs_no_secret(odoo, registry, env_factory,

@@ -1,13 +1,15 @@
 """The invoice import REST API's routes (seed 002's paths, headers and bodies): authenticate → parse → service →
 respond, each step in ``import_api_base.py``, the business rules in ``models/import_api_service.py``."""
-from odoo import SUPERUSER_ID, http, release
+import json
+
+from odoo import SUPERUSER_ID, http, models, release
 from odoo.http import request
 
 from ..lib import import_api_fields as contract
 from ..lib import import_api_listing as listing
 from ..lib import import_api_messages as msg
 from ..lib.import_api_openapi import build_openapi
-from .import_api_base import ImportApiBase, json_response
+from .import_api_base import ImportApiBase, json_response, refusal_of
 
 #: what the answers of POST, PATCH and GET carry of the invoice (its one serialisation, ``_ib_import_data``):
 #: GET answers what PATCH does, then the accounting state, Odoo's number, the currency and the lines
@@ -22,6 +24,11 @@ class ImportApi(ImportApiBase):
                 save_session=False, readonly=False)
     def import_invoice(self, **_kwargs):
         return self._serve(self._do_import)
+
+    @http.route("/api/sales/import/invoices/", type="http", auth="none", methods=["POST"], csrf=False,
+                save_session=False, readonly=False)
+    def import_invoices(self, **_kwargs):
+        return self._serve(self._do_import_batch)
 
     @http.route("/api/sales/update/invoice/", type="http", auth="none", methods=["PATCH"], csrf=False,
                 save_session=False, readonly=False)
@@ -53,6 +60,25 @@ class ImportApi(ImportApiBase):
         payload = contract.parse_import(body)
         move = env["invoice_bridge.import.service"]._import_invoice(payload, caller.company, api_key=caller.key)
         return 201, {"success": True, "message": msg.MSG_IMPORTED, "data": move._ib_import_data(IMPORTED_KEYS)}, move
+
+    def _do_import_batch(self, env, caller, body):
+        """One result per invoice, in order, each the status and body the single route would answer."""
+        size = env["invoice_bridge.config"].sudo()._get("import_batch_size", contract.DEFAULT_BATCH_SIZE)
+        items = contract.parse_batch(body, max(1, min(size, contract.MAX_BATCH_SIZE)))
+        results = env["invoice_bridge.import.service"]._import_invoices(items, caller.company, api_key=caller.key)
+        answers = []
+        for result in results:
+            if isinstance(result, models.BaseModel):
+                answers.append({"status": 201, "body": {"success": True, "message": msg.MSG_IMPORTED,
+                                                        "data": result._ib_import_data(IMPORTED_KEYS)}})
+            else:
+                refusal = refusal_of(result)
+                if refusal is None:
+                    raise result
+                answers.append({"status": refusal.status, "body": json.loads(refusal.body)})
+        created = sum(answer["status"] == 201 for answer in answers)
+        return 200, {"success": created == len(answers), "message": msg.MSG_BATCH % {
+            "created": created, "count": len(answers)}, "results": answers}, env["account.move"]
 
     def _do_read(self, env, caller, invoice_no):
         move = env["invoice_bridge.import.service"]._read_invoice(invoice_no, caller.company)

@@ -13,6 +13,8 @@ import random
 import re
 import time
 
+import psycopg2
+
 from odoo import SUPERUSER_ID, http, sql_db
 from odoo.exceptions import AccessError, UserError
 from odoo.http import request
@@ -88,6 +90,10 @@ ERRORS = (
     (ImportNotInReview, _not_in_review),
     (AccessError, lambda exc: Refusal(403, msg.json_error_body(str(exc)),
                                       hint="Give the calling user Billing rights in the company.")),
+    # a constraint no field rule foresaw (the invoice number's own is a 409 above): the request changed nothing
+    (psycopg2.IntegrityError, lambda exc: Refusal(400, msg.json_error_body(msg.MSG_VALIDATION_FAILED, errors={
+        "non_field_errors": [msg.MSG_DB_REFUSED % {"constraint": exc.diag.constraint_name or exc.pgcode}]}),
+        hint="Correct the data and send again.")),
     # ValidationError included (a subclass of UserError, as AccessError is: it comes first)
     (UserError, lambda exc: Refusal(400, msg.json_error_body(msg.MSG_VALIDATION_FAILED, errors={
         "non_field_errors": [str(exc)]}), hint="Correct the data and send again.")),

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from .import_api_messages import PayloadError
 from .import_api_validation import (
     BAD_CURRENCY,
     BAD_EMAIL,
@@ -58,7 +59,9 @@ from .import_api_validation import (
     Text,
     is_number,
     join_path,
+    load_json,
     parse_body,
+    parse_data,
 )
 
 #: most lines one invoice (import or PATCH) may carry
@@ -394,6 +397,33 @@ def component_schemas() -> dict[str, dict]:
 def parse_import(body: bytes) -> ImportPayload:
     """The body of ``POST /api/sales/import/invoice/``, normalised; :class:`PayloadError` lists every error."""
     return parse_body(IMPORT_INVOICE, body)
+
+
+#: invoices in one batch import, by default and at most (setting ``import_batch_size``): a batch of the most
+#: takes far less than Odoo's limit_time_real (120 s) even one invoice at a time (~0.2 s each)
+DEFAULT_BATCH_SIZE = 100
+MAX_BATCH_SIZE = 250
+
+
+def parse_batch(body: bytes, limit: int = DEFAULT_BATCH_SIZE) -> list:
+    """The body of ``POST /api/sales/import/invoices/``: ``{"invoices": [invoice, ...]}``, 1 to ``limit`` of them.
+
+    Returns one entry per invoice, in order: its :class:`ImportPayload`, or the :class:`PayloadError` that refuses
+    it alone. A body that is no such list is a :class:`PayloadError` of the whole request.
+    """
+    data = load_json(body)
+    invoices = data.get("invoices") if isinstance(data, dict) else None
+    if not isinstance(invoices, list):
+        raise PayloadError({"invoices": ["Send the invoices as a list: {\"invoices\": [invoice, ...]}."]})
+    if not 1 <= len(invoices) <= limit:
+        raise PayloadError({"invoices": [f"Send between 1 and {limit} invoices in one batch (got {len(invoices)})."]})
+    results = []
+    for invoice in invoices:
+        try:
+            results.append(parse_data(IMPORT_INVOICE, invoice))
+        except PayloadError as exc:
+            results.append(exc)
+    return results
 
 
 def parse_update(body: bytes) -> UpdatePayload:

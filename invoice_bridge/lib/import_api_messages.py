@@ -18,7 +18,11 @@ MSG_TOO_LARGE = "Request body too large."
 MSG_RATE_LIMITED = "Too many requests: retry after the number of seconds given in the Retry-After header."
 MSG_FORBIDDEN = "You are not allowed to do this."
 MSG_FOUND = "Invoice found"
+#: the batch route's message: "3 of 4 invoices imported"
+MSG_BATCH = "%(created)s of %(count)s invoices imported"
 MSG_LISTED = "Invoices listed"
+#: a constraint of the database refused the invoice (no field rule foresaw it): a 400, never a 500
+MSG_DB_REFUSED = "The database refused this invoice (constraint %(constraint)s): correct the data and send again."
 MSG_IDEMPOTENCY_MISMATCH = ("This Idempotency-Key was used with another request: send a new key for a new request, "
                             "or repeat the first request unchanged.")
 

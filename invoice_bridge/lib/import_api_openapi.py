@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import copy
 
-from .import_api_fields import DEFAULT_MAX_BODY_BYTES, MAX_ITEMS, component_schemas
+from .import_api_fields import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_MAX_BODY_BYTES,
+    MAX_BATCH_SIZE,
+    MAX_ITEMS,
+    component_schemas,
+)
 from .import_api_listing import (
     BAD_CURSOR,
     BAD_IDEMPOTENCY_KEY,
@@ -20,6 +26,7 @@ from .import_api_listing import (
     MAX_LIMIT,
 )
 from .import_api_messages import (
+    MSG_BATCH,
     MSG_DUPLICATE,
     MSG_FORBIDDEN,
     MSG_FOUND,
@@ -39,6 +46,7 @@ from .import_api_messages import (
 OPENAPI_VERSION = "3.0.3"
 DEFAULT_VERSION = "1.0.0"  # the addon's version without the Odoo series (the manifest's)
 IMPORT_PATH = "/api/sales/import/invoice/"
+BATCH_PATH = "/api/sales/import/invoices/"
 UPDATE_PATH = "/api/sales/update/invoice/"
 SSE_PATH = "/api/sales/sse/invoices/"
 READ_PATH = "/api/sales/invoice/{invoice_no}/"
@@ -115,6 +123,17 @@ def _response_schemas():
         "total_amount": {"type": "number", "description": "Total, taxes included, in the invoice's currency."},
     }
     return {
+        "ImportBatchResult": {
+            "type": "object", "required": ["success", "message", "results"],
+            "description": "One result per invoice of the batch, in order (200).",
+            "properties": {
+                "success": {"type": "boolean", "description": "true when every invoice was imported"},
+                "message": {"type": "string", "example": MSG_BATCH % {"created": 2, "count": 2}},
+                "results": {"type": "array", "items": {
+                    "type": "object", "required": ["status", "body"], "properties": {
+                        "status": {"type": "integer", "enum": [201, 400, 403, 409]},
+                        "body": {"type": "object", "description": "The single route's answer to this invoice."}}}},
+            }},
         "ImportSuccess": _with_data(
             _message_schema(MSG_IMPORTED, success=True, description="The invoice was created (201)."),
             {"type": "object", "required": ["id", "invoice_no", "total_amount"],
@@ -301,6 +320,35 @@ def _operations(schemas):
             **_common_errors(),
         },
     }
+    sample = schemas["ImportInvoice"]["example"]
+    batch_op = {
+        "tags": ["Invoices"],
+        "operationId": "importInvoices",
+        "summary": "Import several invoices at once",
+        "description": (
+            f"Up to {DEFAULT_BATCH_SIZE} invoices by default (setting *Invoices per batch import*, at most "
+            f"{MAX_BATCH_SIZE}), each as the single route takes it. The answer is 200 with one result per "
+            "invoice, in order: the status and body the single route would answer (201, 400 with the errors "
+            "of that invoice, 409 for a number imported already or twice in the batch). Invoices are "
+            "independent: a refused one never undoes the others. The request as a whole is refused (400, "
+            "`errors.invoices`) when it is not such a list or holds too many."),
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"type": "object", "required": ["invoices"], "properties": {"invoices": {
+                "type": "array", "minItems": 1, "maxItems": MAX_BATCH_SIZE,
+                "items": {"$ref": "#/components/schemas/ImportInvoice"}}}},
+            "example": {"invoices": [sample, {**sample, "invoice_no": "LTPI-77283"}]}}}},
+        "responses": {
+            "200": {"description": "One result per invoice, in order.", "content": _json("ImportBatchResult", {
+                "success": False, "message": MSG_BATCH % {"created": 1, "count": 2}, "results": [
+                    {"status": 201, "body": {"success": True, "message": MSG_IMPORTED,
+                                             "data": {"id": 123, "invoice_no": "LTPI-77282", "total_amount": 920.0}}},
+                    {"status": 409, "body": {"success": False, "message": MSG_DUPLICATE,
+                                             "data": {"id": 12, "invoice_no": "LTPI-77283"}}}]})},
+            "400": _validation_error({"invoices": [f"Send between 1 and {DEFAULT_BATCH_SIZE} invoices in one batch "
+                                                   "(got 0)."]}),
+            **_common_errors(),
+        },
+    }
     update_op = {
         "tags": ["Invoices"],
         "operationId": "updateInvoice",
@@ -460,6 +508,7 @@ def _operations(schemas):
     }
     return {
         IMPORT_PATH: {"post": import_op},
+        BATCH_PATH: {"post": batch_op},
         UPDATE_PATH: {"patch": update_op},
         READ_PATH: {"get": read_op},
         LIST_PATH: {"get": list_op},

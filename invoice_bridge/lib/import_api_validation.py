@@ -452,7 +452,11 @@ class Obj:
 
 
 def parse_body(obj, body):
-    data = load_json(body)
+    return parse_data(obj, load_json(body))
+
+
+def parse_data(obj, data):
+    """``obj`` read from decoded JSON ``data`` (a body, or one invoice of a batch); :class:`PayloadError`."""
     if not isinstance(data, dict):
         raise PayloadError({"body": [f"Expected a JSON object at the top level, but got {_json_type(data)}."]})
     ctx = _Ctx()

@@ -41,6 +41,7 @@ from . import import_api_event
 from . import import_api_idempotency
 from . import import_api_salesman
 from . import import_api_service
+from . import import_api_res_config_settings
 from . import import_api_account_move
 from . import import_api_account_move_line
 from . import import_api_product_template

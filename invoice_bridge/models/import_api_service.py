@@ -2,15 +2,22 @@
 or correct the draft invoice. The controller authenticates, parses and maps exceptions to HTTP answers; this
 model holds the business rules, so they are tested without HTTP too.
 """
+import copy
+import logging
+from contextlib import contextmanager
 from decimal import Decimal
 
 import psycopg2.errors
 
 from odoo import Command, _, api, models, sql_db
+from odoo.exceptions import UserError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL, float_is_zero
 
 from ..lib.import_api_fields import MAX_MOVE_AMOUNT
 from ..lib.import_api_messages import PayloadError
+
+_logger = logging.getLogger(__name__)
 
 #: the longest ``invoice_no`` an import accepts (the field table's)
 MAX_INVOICE_NO_LENGTH = 64
@@ -213,8 +220,104 @@ class InvoiceBridgeImportService(models.AbstractModel):
         if existing:
             raise ImportConflict(existing, payload.invoice_no)
         # concurrent imports of one number wait here for each other; the unique index stays the last word
-        self.env.cr.execute(SQL("SELECT pg_advisory_xact_lock(hashtext(%s))",
-                                f"ib:invoice:{company.id}:{payload.invoice_no}"))
+        self._lock_invoice_numbers(company, [payload.invoice_no])
+        vals = self._prepare_import(payload, company, api_key=api_key)
+        move = self._create_move(self.env["account.move"].with_company(company), vals, company, payload.invoice_no)
+        self._finish_import(move, payload, company)
+        return move
+
+    @api.model
+    def _import_invoices(self, items, company, api_key=None):
+        """The batch route: ``items`` are payloads (or the :class:`PayloadError` of an item that did not parse);
+        returns, per item and in order, its move or the exception that refuses it (never raised: items are
+        independent, a bad one never undoes the good ones).
+
+        All items are checked first (each in a savepoint: a refused item leaves nothing behind) and the valid ones
+        created in ONE ``create`` call. Only when that call fails is the whole attempt undone and each item
+        imported on its own, as the single route does, in its own savepoint: the faulty one is refused, the others
+        are created all the same. Numbers are locked in sorted order (two batches never deadlock); a number
+        imported already, or twice in the batch, is a 409 as in the single route.
+        """
+        self.env["account.move"].check_access("create")
+        valid = [(index, item) for index, item in enumerate(items) if not isinstance(item, Exception)]
+        self._lock_invoice_numbers(company, {item.invoice_no for _index, item in valid})
+        try:
+            with self.env.cr.savepoint():
+                return self._import_at_once(items, valid, company, api_key)
+        except (ImportRetry, *PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
+            raise  # a concurrent request: the whole request starts again (the controller's loop)
+        except Exception:  # noqa: BLE001  one faulty item: each is imported on its own below, which refuses it
+            _logger.info("invoice_bridge: a batch of %s invoices could not be created at once: one by one",
+                         len(valid))
+        results = list(items)
+        for index, item in valid:
+            try:
+                with self._item_savepoint():
+                    results[index] = self._import_invoice(item, company, api_key=api_key)
+            except (PayloadError, ImportConflict, UserError, psycopg2.IntegrityError) as exc:
+                # UserError: AccessError, ValidationError too; IntegrityError: a constraint refused it (a 400)
+                results[index] = exc
+        return results
+
+    @api.model
+    def _import_at_once(self, items, valid, company, api_key):
+        """:meth:`_import_invoices`' first attempt: every valid item in one ``create``; raises when it fails."""
+        results = list(items)
+        numbers = [item.invoice_no for _index, item in valid]
+        existing = {move.ib_invoice_no: move for move in self.env["account.move"].sudo().with_context(
+            active_test=False).search([("company_id", "=", company.id), ("ib_invoice_no", "in", numbers)])}
+        prepared, first, duplicates = [], {}, []
+        for index, item in valid:
+            if item.invoice_no in existing:
+                results[index] = ImportConflict(existing[item.invoice_no], item.invoice_no)
+            elif item.invoice_no in first:  # twice in the batch: the second is a duplicate of the first
+                duplicates.append((index, first[item.invoice_no]))
+            else:
+                try:
+                    with self._item_savepoint():
+                        vals = self._prepare_import(item, company, api_key=api_key)
+                except (PayloadError, UserError) as exc:
+                    results[index] = exc
+                    continue
+                first[item.invoice_no] = index
+                prepared.append((index, item, vals))
+        moves = self.env["account.move"].with_company(company).create([vals for _i, _item, vals in prepared])
+        moves.flush_recordset()
+        for (index, item, _vals), move in zip(prepared, moves, strict=True):
+            self._finish_import(move, item, company)
+            results[index] = move
+        for index, first_index in duplicates:
+            results[index] = ImportConflict(results[first_index], items[index].invoice_no)
+        return results
+
+    @contextmanager
+    def _item_savepoint(self):
+        """A savepoint for one item of a batch. Odoo's savepoint, rolled back, drops every pre-commit hook of the
+        transaction: the webhook events of the invoices imported before the refused one would be lost with it.
+        This one puts back the hooks (and their data) as they were when it began."""
+        precommit = self.env.cr.precommit
+        hooks = list(precommit._funcs)
+        data = {key: copy.copy(value) for key, value in precommit.data.items()}
+        try:
+            with self.env.cr.savepoint():
+                yield
+        except Exception:
+            precommit.clear()
+            for hook in hooks:
+                precommit.add(hook)
+            precommit.data.update(data)
+            raise
+
+    @api.model
+    def _lock_invoice_numbers(self, company, numbers):
+        """Concurrent imports of one number wait here for each other (sorted: two batches never deadlock)."""
+        for number in sorted(numbers):
+            self.env.cr.execute(SQL("SELECT pg_advisory_xact_lock(hashtext(%s))", f"ib:invoice:{company.id}:{number}"))
+
+    @api.model
+    def _prepare_import(self, payload, company, api_key=None):
+        """The ``create`` values of ``payload``'s invoice, customers, items and salesman upserted; raises
+        :class:`PayloadError` with every error of the payload."""
         errors = {}
         self._check_quantities(payload.items, errors)
         Move = self.env["account.move"].with_company(company)
@@ -267,14 +370,18 @@ class InvoiceBridgeImportService(models.AbstractModel):
             origin = self._find_move(company, payload.ref)
             if origin:
                 vals["debit_origin_id"] = origin.id
-        move = self._create_move(Move, vals, company, payload.invoice_no)
+        return vals
+
+    @api.model
+    def _finish_import(self, move, payload, company):
+        """What follows the creation: the due date without terms, the payload's rate, the invoice_created event."""
         if not payload.due_date and not move.invoice_payment_term_id:
             move.invoice_date_due = move.invoice_date  # no terms and no due date: due on the invoice date
-        if currency and payload.currency_rate and currency != company.currency_id:
+        currency = move.currency_id
+        if payload.currency and payload.currency_rate and currency != company.currency_id:
             # the payload's rate: 1 unit of the invoice's currency = currency_rate units of the company's
             move.invoice_currency_rate = 1 / float(payload.currency_rate)
         self.env["invoice_bridge.api.event"]._emit("invoice_created", move)
-        return move
 
     @api.model
     def _create_move(self, Move, vals, company, invoice_no):

@@ -26,6 +26,7 @@ from . import test_import_api_attacks
 from . import test_import_api_golden
 from . import test_import_api_docs
 from . import test_import_api_read
+from . import test_import_api_batch
 # the accountant's path in a browser (JS tours)
 from . import test_ui_tours
 from . import test_ui_tours_easybill

@@ -93,6 +93,8 @@ EXTENDED_MODELS = (
 ROUTES = {
     # (method, route)                                                public  portal  internal  billing  key   manager
     ("POST", "/api/sales/import/invoice/"):                         (401,    401,    403,      201,     201,  201),
+    # a batch of one: 200 with the item's own 201 inside (an item's refusal is its own result, not the route's)
+    ("POST", "/api/sales/import/invoices/"):                        (401,    401,    403,      200,     200,  200),
     ("PATCH", "/api/sales/update/invoice/"):                        (401,    401,    403,      404,     404,  404),
     ("GET", "/api/sales/openapi.json"):                             (200,    200,    200,      200,     200,  200),
     ("GET", "/api/sales/docs/"):                                    (200,    200,    200,      200,     200,  200),

@@ -97,6 +97,8 @@ class WebhookCase(ReceiverMixin, AccountTestInvoicingCommon):
         return self.Outbox.search([("res_model", "=", "account.move"), ("res_id", "=", move.id),
                                    ("webhook_event", "=", event)])
 
-    def pay(self, move, amount):
+    def pay(self, move, amount, payment_date=None):
+        """Register a payment of ``amount`` (today, unless ``payment_date``: golden files need a fixed date)."""
+        vals = {"amount": amount, **({"payment_date": payment_date} if payment_date else {})}
         return self.env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=move.ids).create({"amount": amount})._create_payments()
+            active_model="account.move", active_ids=move.ids).create(vals)._create_payments()

@@ -50,6 +50,8 @@ RPC_KINDS = ("manager", "billing", "internal")
 ROUTE_CALLS = {
     ("POST", IMPORT): {"path": IMPORT, "body": lambda caller: json.dumps(
         dict(json.loads(SAMPLE), invoice_no=f"ACCESS-{caller}")).encode()},
+    ("POST", "/api/sales/import/invoices/"): {"path": "/api/sales/import/invoices/", "body": lambda caller: json.dumps(
+        {"invoices": [dict(json.loads(SAMPLE), invoice_no=f"ACCESS-BATCH-{caller}")]}).encode()},
     ("PATCH", UPDATE): {"path": UPDATE, "body": json.dumps({"invoice_no": "NOPE", "items": []}).encode()},
     ("GET", OPENAPI): {"path": OPENAPI},
     ("GET", "/api/sales/docs/"): {"path": "/api/sales/docs/"},

@@ -10,6 +10,9 @@ from ..lib.core_transport import Transport
 from . import core_golden as golden
 from .core_common import WebhookCase
 
+#: the payments' date, fixed: the ledger in the bodies shows it (the files were recorded that day)
+PAID_ON = "2026-12-02"
+
 
 @tagged("post_install", "-at_install")
 class TestGoldenWebhooks(WebhookCase):
@@ -22,9 +25,9 @@ class TestGoldenWebhooks(WebhookCase):
                                               "res_model": "account.move", "res_id": move.id})
             move.action_post()
             self.drain()
-            self.pay(move, 50.0)
+            self.pay(move, 50.0, payment_date=PAID_ON)
             self.drain()
-            self.pay(move, move.amount_residual)
+            self.pay(move, move.amount_residual, payment_date=PAID_ON)
             self.drain()
             other = self.make_invoice()
             self.drain()
@@ -36,8 +39,9 @@ class TestGoldenWebhooks(WebhookCase):
             self.drain()
             overdue = self.make_invoice(invoice_date_due="2026-10-20", invoice_payment_term_id=False)
             self.drain()
-            with freeze_time("2026-11-02"):
+            with freeze_time("2026-11-02"):  # the body is built when the cron commits: days_overdue of that day
                 self.env["account.move"]._ib_cron_payment_reminders()
+                self.env["account.move"]._ib_flush_webhook_events()  # the cron's pre-commit hook
             self.drain()
             self.endpoint.action_send_test_event()
             self.drain()
