@@ -20,6 +20,12 @@ Both paths are warmed up (20 requests each, not counted) and measured interleave
 machine hits both alike. A third section runs both in-process (no HTTP) and counts SQL queries per invoice, to
 show where the difference lies. Prints figures only; the invoices created over HTTP stay (drafts), the
 in-process ones are rolled back.
+
+Batch import (``POST /api/sales/import/invoices/``): first, in process, BATCH_SIZE invoices in one
+``account.move.create`` against BATCH_SIZE single creates, each with an empty record cache as its own request
+would have: that speed-up is the physical limit of batching here. Then the import service's batch against its
+single import, and over HTTP N invoices in batches of BATCH_SIZE against N single POSTs, interleaved batch by
+batch; the HTTP speed-up is printed as a share of the in-process limit (target >= 0.8).
 """
 import argparse
 import contextlib
@@ -213,6 +219,96 @@ def in_process(odoo, registry, count=100):
     return results
 
 
+BATCH = "/api/sales/import/invoices/"
+BATCH_SIZE = 50
+
+
+def batch_vs_single_over_http(db, key, count):
+    """``count`` invoices sent in batches of BATCH_SIZE, and the same number as single POSTs (other numbers, same
+    customer and items), interleaved one batch / BATCH_SIZE singles: (batch seconds, single seconds)."""
+    proc, url = start_server(db)
+    paths = Paths(url, db, None, key, "B" + time.strftime("%H%M%S"))
+    session = requests.Session()
+    headers = {"Content-Type": "application/json", "X-API-KEY": key}
+
+    def one_batch():
+        invoices = []
+        for _ in range(BATCH_SIZE):
+            paths.seq += 1
+            invoices.append(dict(copy.deepcopy(SAMPLE), invoice_no=f"BENCH-{paths.run_id}-{paths.seq:05d}"))
+        body = json.dumps({"invoices": invoices}).encode()
+        start = time.perf_counter()
+        response = session.post(url + BATCH, data=body, headers=headers, timeout=120)
+        elapsed = time.perf_counter() - start
+        statuses = {r["status"] for r in response.json().get("results", [])} if response.ok else None
+        if response.status_code != 200 or statuses != {201}:
+            raise RuntimeError(f"batch import answered {response.status_code}: {response.text[:500]}")
+        return elapsed
+
+    try:
+        paths.import_one()
+        one_batch()  # warm-up
+        batch, single = 0.0, 0.0
+        for _ in range(count // BATCH_SIZE):
+            batch += one_batch()
+            single += sum(paths.import_one()[0] for _ in range(BATCH_SIZE))
+    finally:
+        session.close()
+        paths.close()
+        stop_server(proc)
+    return batch, single
+
+
+def batch_vs_single_in_process(odoo, registry, rounds=4):
+    """Seconds for BATCH_SIZE invoices: account.move.create of all at once vs. one create each, then the import
+    service's batch vs. its single import (no HTTP). Record cache emptied before each call, flushed after, as
+    one request would; rolled back."""
+    from odoo.addons.invoice_bridge.lib import import_api_fields as import_payload
+
+    times = {"create, all at once": 0.0, "create, one at a time": 0.0, "service, batch": 0.0,
+             "service, one at a time": 0.0}
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        user = env["res.users"].search([("login", "=", LOGIN)])
+        company = user.company_id
+        uenv = env(user=user.id, context={"allowed_company_ids": [company.id]})
+        service, Move = uenv["invoice_bridge.import.service"], uenv["account.move"]
+        serial = iter(range(10**6))
+
+        def payloads():
+            return [import_payload.parse_import(json.dumps(dict(
+                copy.deepcopy(SAMPLE), invoice_no=f"BENCH-BATCH-{time.time_ns()}-{next(serial)}")).encode())
+                for _ in range(BATCH_SIZE)]
+
+        vals = vals_like(service._import_invoice(payloads()[0], company))
+        Move.create([vals] * 5)  # warm-up
+        service._import_invoices(payloads()[:5], company)
+
+        def timed(label, call):
+            uenv.invalidate_all()
+            start = time.perf_counter()
+            call()
+            uenv.flush_all()
+            times[label] += time.perf_counter() - start
+
+        def one_at_a_time(call, items):
+            for item in items:
+                uenv.invalidate_all()  # each its own request
+                call(item)
+                uenv.flush_all()
+
+        for _ in range(rounds):
+            timed("create, all at once", lambda: Move.create([vals] * BATCH_SIZE))
+            timed("create, one at a time", lambda: one_at_a_time(Move.create, [vals] * BATCH_SIZE))
+            items = payloads()
+            timed("service, batch", lambda items=items: service._import_invoices(items, company))
+            items = payloads()
+            timed("service, one at a time",
+                  lambda items=items: one_at_a_time(lambda p: service._import_invoice(p, company), items))
+        cr.rollback()
+    return {label: seconds / rounds for label, seconds in times.items()}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", required=True)
@@ -233,6 +329,19 @@ def main():
           f"   (ratio of the medians: {percentile(raw, 50) / percentile(ours, 50):.2f}x)")
     for label, (ms, queries) in inproc.items():
         print(f"in-process, {label:<24}: {ms:5.1f} ms and {queries:5.1f} queries per invoice (no HTTP)")
+    batches = batch_vs_single_in_process(odoo, registry)
+    for label, seconds in batches.items():
+        print(f"in-process, {BATCH_SIZE} invoices, {label:<23}: {seconds:6.2f} s")
+    limit = batches["create, one at a time"] / batches["create, all at once"]
+    service_ratio = batches["service, one at a time"] / batches["service, batch"]
+    print(f"in-process speed-up of one create (the physical limit) : {limit:.2f}x")
+    print(f"in-process speed-up of the service's batch              : {service_ratio:.2f}x")
+    batch, single = batch_vs_single_over_http(args.db, key, args.n)
+    http_ratio = single / batch
+    print(f"HTTP: {args.n} invoices in batches of {BATCH_SIZE}: {batch:6.2f} s; as single POSTs: {single:6.2f} s")
+    share = http_ratio / limit
+    print(f"HTTP speed-up of the batch route: {http_ratio:.2f}x = {share:.2f} of the in-process limit "
+          f"(target >= 0.8) {'PASS' if share >= 0.8 else 'MISS'}")
     return 0
 
 
