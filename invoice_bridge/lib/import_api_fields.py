@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from .import_api_messages import PayloadError
+from .import_api_messages import MSG_BATCH_NOT_A_LIST, MSG_BATCH_SIZE, PayloadError
 from .import_api_validation import (
     BAD_CURRENCY,
     BAD_EMAIL,
@@ -414,9 +414,9 @@ def parse_batch(body: bytes, limit: int = DEFAULT_BATCH_SIZE) -> list:
     data = load_json(body)
     invoices = data.get("invoices") if isinstance(data, dict) else None
     if not isinstance(invoices, list):
-        raise PayloadError({"invoices": ["Send the invoices as a list: {\"invoices\": [invoice, ...]}."]})
+        raise PayloadError({"invoices": [MSG_BATCH_NOT_A_LIST]})
     if not 1 <= len(invoices) <= limit:
-        raise PayloadError({"invoices": [f"Send between 1 and {limit} invoices in one batch (got {len(invoices)})."]})
+        raise PayloadError({"invoices": [MSG_BATCH_SIZE % {"limit": limit, "count": len(invoices)}]})
     results = []
     for invoice in invoices:
         try:

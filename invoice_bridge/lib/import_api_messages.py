@@ -20,6 +20,9 @@ MSG_FORBIDDEN = "You are not allowed to do this."
 MSG_FOUND = "Invoice found"
 #: the batch route's message: "3 of 4 invoices imported"
 MSG_BATCH = "%(created)s of %(count)s invoices imported"
+#: the batch route's refusals of the whole request (``errors.invoices``)
+MSG_BATCH_NOT_A_LIST = 'Send the invoices as a list: {"invoices": [invoice, ...]}.'
+MSG_BATCH_SIZE = "Send between 1 and %(limit)s invoices in one batch (got %(count)s)."
 MSG_LISTED = "Invoices listed"
 #: a constraint of the database refused the invoice (no field rule foresaw it): a 400, never a 500
 MSG_DB_REFUSED = "The database refused this invoice (constraint %(constraint)s): correct the data and send again."

@@ -27,6 +27,7 @@ from .import_api_listing import (
 )
 from .import_api_messages import (
     MSG_BATCH,
+    MSG_BATCH_SIZE,
     MSG_DUPLICATE,
     MSG_FORBIDDEN,
     MSG_FOUND,
@@ -344,8 +345,7 @@ def _operations(schemas):
                                              "data": {"id": 123, "invoice_no": "LTPI-77282", "total_amount": 920.0}}},
                     {"status": 409, "body": {"success": False, "message": MSG_DUPLICATE,
                                              "data": {"id": 12, "invoice_no": "LTPI-77283"}}}]})},
-            "400": _validation_error({"invoices": [f"Send between 1 and {DEFAULT_BATCH_SIZE} invoices in one batch "
-                                                   "(got 0)."]}),
+            "400": _validation_error({"invoices": [MSG_BATCH_SIZE % {"limit": DEFAULT_BATCH_SIZE, "count": 0}]}),
             **_common_errors(),
         },
     }

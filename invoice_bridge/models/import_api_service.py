@@ -58,8 +58,13 @@ class InvoiceBridgeImportService(models.AbstractModel):
     # ------------------------------------------------------------------------------------------ lookups
     @api.model
     def _find_move(self, company, invoice_no):
+        return self._find_moves(company, [invoice_no])[:1]
+
+    @api.model
+    def _find_moves(self, company, invoice_nos):
+        """The company's imported invoices of these numbers (archived included), whoever the caller is."""
         return self.env["account.move"].sudo().with_context(active_test=False).search(
-            [("company_id", "=", company.id), ("ib_invoice_no", "=", invoice_no)], limit=1)
+            [("company_id", "=", company.id), ("ib_invoice_no", "in", list(invoice_nos))])
 
     @api.model
     def _resolve_currency(self, code, errors):
@@ -263,9 +268,8 @@ class InvoiceBridgeImportService(models.AbstractModel):
     def _import_at_once(self, items, valid, company, api_key):
         """:meth:`_import_invoices`' first attempt: every valid item in one ``create``; raises when it fails."""
         results = list(items)
-        numbers = [item.invoice_no for _index, item in valid]
-        existing = {move.ib_invoice_no: move for move in self.env["account.move"].sudo().with_context(
-            active_test=False).search([("company_id", "=", company.id), ("ib_invoice_no", "in", numbers)])}
+        existing = {move.ib_invoice_no: move
+                    for move in self._find_moves(company, [item.invoice_no for _index, item in valid])}
         prepared, first, duplicates = [], {}, []
         for index, item in valid:
             if item.invoice_no in existing:
