@@ -11,6 +11,7 @@ from tests.conftest import DATA, REPO
 
 SAMPLE = json.loads((DATA / "import_api_seed002_sample.json").read_text())
 IMPORT = "/api/sales/import/invoice/"
+BATCH = "/api/sales/import/invoices/"
 UPDATE = "/api/sales/update/invoice/"
 SSE = "/api/sales/sse/invoices/"
 OPENAPI = "/api/sales/openapi.json"

@@ -31,6 +31,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.import_api_support import (
+    BATCH,
     EVENT_TIMEOUT,
     IMPORT,
     NOTIFY_CHANNEL,
@@ -61,8 +62,8 @@ def known_customer(server, api):
 
 
 # --------------------------------------------------------------------------------------------------- races
-def race(server, keys, payloads):
-    """POST each payload (with the key of the same index) from its own thread, all released together:
+def race(server, keys, payloads, path=IMPORT):
+    """POST each payload (with the key of the same index) to ``path`` from its own thread, all released together:
     ``[(status, content type, text)]`` in the same order."""
     barrier = threading.Barrier(len(payloads))
     results = [None] * len(payloads)
@@ -71,7 +72,7 @@ def race(server, keys, payloads):
         body = json.dumps(payloads[index])
         barrier.wait(timeout=30)
         try:
-            response = requests.post(server + IMPORT, data=body, headers=_headers(keys[index]), timeout=120)
+            response = requests.post(server + path, data=body, headers=_headers(keys[index]), timeout=120)
             results[index] = (response.status_code, response.headers.get("Content-Type", ""), response.text)
         except requests.RequestException as exc:
             results[index] = (None, "", repr(exc))
@@ -155,6 +156,38 @@ def test_concurrent_imports_updating_one_customer_are_all_imported(server, api, 
         payload["customer"]["name"] = f"LifeCare Pharmacy {tag}-{index}"
     results = race(server, api.racer_keys, payloads)
     assert [status for status, _c, _t in results] == [201] * RACERS, _describe(results)
+
+
+def test_concurrent_batches_with_overlapping_numbers_create_each_invoice_once(server, api, odoo, registry,
+                                                                            known_customer):
+    """#17 item 6: batches sent at once that share some numbers, in different orders (the locks are taken in one
+    order: no deadlock), each with numbers of its own. Every shared number is created once, by one batch, and is a
+    409 naming that invoice in every other batch, as concurrent single POSTs of it would answer; every number of
+    its own is a 201."""
+    tag = uuid.uuid4().hex[:8]
+    shared = [f"BOVL-{tag}-S{i}" for i in range(4)]
+    batches = []
+    for index in range(RACERS):
+        numbers = (shared if index % 2 else shared[::-1]) + [f"BOVL-{tag}-{index}-{own}" for own in range(3)]
+        batches.append({"invoices": [sample(number) for number in numbers]})
+    results = race(server, api.racer_keys, batches, path=BATCH)
+    assert [status for status, _c, _t in results] == [200] * RACERS, _describe(results)
+    answers = {}  # number -> [(status, body)] over every batch
+    for batch, (_status, ctype, text) in zip(batches, results, strict=True):
+        assert ctype.startswith("application/json")
+        items = json.loads(text)["results"]
+        assert len(items) == len(batch["invoices"]), text[:500]
+        for payload, item in zip(batch["invoices"], items, strict=True):
+            answers.setdefault(payload["invoice_no"], []).append((item["status"], item["body"]))
+    for number, got in answers.items():
+        statuses = Counter(status for status, _body in got)
+        assert statuses[201] == 1 and statuses[201] + statuses[409] == len(got), f"{number}: {got}"
+        created = next(body for status, body in got if status == 201)["data"]
+        assert all(body == {"success": False, "message": "Invoice with this invoice_no already exists.",
+                            "data": {"id": created["id"], "invoice_no": number}}
+                   for status, body in got if status == 409), f"{number}: {got}"
+        assert count_invoices(odoo, registry, api.company_id, number) == 1, number
+    assert len(answers) == len(shared) + 3 * RACERS
 
 
 def test_without_the_unique_index_the_race_creates_duplicates(server, api, odoo, registry, known_customer):

@@ -4,6 +4,7 @@ import pytest
 from ib_fakes import webhook_schema
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from ib_lib import webhook_headers
 from ib_lib import webhook_payloads as payloads
 from ib_lib.webhook_signer import WebhookSigner, generate_secret
 
@@ -65,3 +66,43 @@ def test_builder_output_matches_the_seed_schema():
     assert isinstance(details["amount_total"], float)
     assert document["timestamp"] == "2026-11-02T09:30:00Z"
     assert payloads.dumps(document) == payloads.dumps(document), "stable bytes"
+
+
+def test_payload_versions_shape_the_same_document():
+    document = payloads.envelope("new_invoice", [{"name": "pdf_invoice", "payload": {}}], "msg_3",
+                                 datetime(2026, 12, 3, 12, 0, tzinfo=timezone.utc), {"id": 1, "name": "A"})
+    assert payloads.shaped(document, "1") is document
+    assert payloads.shaped(document, "2") == {
+        "type": "new_invoice", "timestamp": "2026-12-03T12:00:00Z",
+        "data": {"id": "msg_3", "company": {"id": 1, "name": "A"}, "operations": document["operations"]}}
+    assert set(payloads.PAYLOAD_VERSIONS) == {"1", "2"}
+    with pytest.raises(ValueError):
+        payloads.shaped(document, "3")
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("X-Tenant acme", "syntax"),
+    (": acme", "syntax"),
+    ("X Tenant: acme", "name"),
+    ("Webhook-Signature: v1,x", "reserved"),
+    ("HOST: evil.example", "reserved"),
+    ("Authorization: Basic eA==", "secret"),
+    ("X-Api-Key: k", "secret"),
+    ("X-Session-Id: s", "secret"),
+    ("X-Tenant: a\x00b", "value"),
+    ("X-Tenant: " + "a" * 1001, "value"),
+    ("X-Tenant: a\nx-TENANT: b", "duplicate"),
+    ("\n".join(f"X-H{i}: v" for i in range(21)), "too_many"),
+])
+def test_static_headers_refused_with_a_code(text, code):
+    with pytest.raises(webhook_headers.HeaderProblem) as raised:
+        webhook_headers.parse_static_headers(text)
+    assert raised.value.code == code
+
+
+def test_static_headers_read_in_order():
+    text = "X-Tenant: acme\n\n  X-Source :  odoo bridge \nIdempotency-Key: fixed\nX-Empty:"
+    assert list(webhook_headers.parse_static_headers(text).items()) == [
+        ("X-Tenant", "acme"), ("X-Source", "odoo bridge"), ("Idempotency-Key", "fixed"), ("X-Empty", "")]
+    assert webhook_headers.parse_static_headers(None) == {}
+    assert len(webhook_headers.parse_static_headers("\n".join(f"X-H{i}: v" for i in range(20)))) == 20

@@ -132,6 +132,24 @@ def envelope(event, operations, msg_id, timestamp, company):
     }
 
 
+#: the shapes a body can take. An endpoint keeps its version until someone changes it, so a new shape is a new
+#: version and never reaches a receiver written for an older one.
+#: 1: seed 000's keys (``event``, ``operations``) with the envelope keys beside them, at the top level;
+#: 2: the Standard Webhooks payload structure: ``type``, ``timestamp`` and the rest under ``data``.
+PAYLOAD_VERSIONS = ("1", "2")
+DEFAULT_PAYLOAD_VERSION = "1"
+
+
+def shaped(document, version=DEFAULT_PAYLOAD_VERSION):
+    """``document`` (version 1, as :func:`envelope` builds it) in the shape of payload ``version``."""
+    if version == "1":
+        return document
+    if version == "2":
+        return {"type": document["type"], "timestamp": document["timestamp"],
+                "data": {"id": document["id"], "company": document["company"], "operations": document["operations"]}}
+    raise ValueError(f"unknown payload version {version!r}")
+
+
 def dumps(document):
     """The exact body bytes (as text) stored once and sent on every attempt."""
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"), sort_keys=False)

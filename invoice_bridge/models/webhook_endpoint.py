@@ -6,16 +6,18 @@ from urllib.parse import urlsplit
 import psycopg2.errors
 
 from odoo import _, api, fields, models, tools
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 from ..lib.core_masking import remember_secrets
 from ..lib.core_transport import DEFAULT_TIMEOUT
-from ..lib.webhook_payloads import BILL_EVENTS, dumps, envelope
+from ..lib.webhook_headers import MAX_HEADERS, MAX_VALUE_LENGTH, HeaderProblem, parse_static_headers
+from ..lib.webhook_payloads import BILL_EVENTS, DEFAULT_PAYLOAD_VERSION, dumps, envelope, shaped
 from ..lib.webhook_signer import generate_secret
 
-#: how long the previous secret keeps signing after a rotation
-ROTATION_GRACE = timedelta(hours=24)
+#: hours the previous secret keeps signing after a rotation, by default and at most (``webhook_rotation_hours``)
+DEFAULT_ROTATION_HOURS = 24
+MAX_ROTATION_HOURS = 24 * 30
 #: an archived endpoint's target is paused this long (until it is unarchived, in practice)
 ARCHIVED_PAUSE = timedelta(days=365 * 100)
 #: deliveries to one endpoint under way at once, by default and at most (``max_in_flight``)
@@ -51,6 +53,16 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
         "Only invoices matching", default="[]",
         help="Besides the event types: only the invoices (or bills) matching this filter are announced to this "
              "endpoint, e.g. a journal, partner tags, an amount. Empty: every invoice.")
+    payload_version = fields.Selection(
+        [("1", "1: seed 000 (event, operations at the top)"), ("2", "2: Standard Webhooks (type, timestamp, data)")],
+        "Payload version", required=True, default=DEFAULT_PAYLOAD_VERSION, tracking=True,
+        help="The shape of the bodies sent to this endpoint. It stays as it is until you change it: a later "
+             "shape comes as a new version, and never reaches a receiver written for this one. Messages already "
+             "queued keep the shape they were queued with.")
+    static_headers = fields.Text(
+        "Extra headers", tracking=True,
+        help="Sent with every request to this endpoint, one per line as Name: value (e.g. X-Tenant: acme). "
+             "They are stored, shown and logged in clear: no credentials here (the signature authenticates).")
     timeout = fields.Integer("Timeout (s)", default=DEFAULT_TIMEOUT, help="Seconds to wait for an answer.")
     max_in_flight = fields.Integer(
         "Deliveries at once", default=DEFAULT_MAX_IN_FLIGHT,
@@ -59,8 +71,10 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
     secret = fields.Char(copy=False, groups="base.group_system", default=lambda self: generate_secret(),
                          help="Standard Webhooks secret (whsec_...): give it to the receiver to verify signatures.")
     previous_secret = fields.Char(copy=False, groups="base.group_system")
-    previous_secret_expires_at = fields.Datetime(copy=False, groups="base.group_system",
-                                                 help="Until then the previous secret signs too.")
+    previous_secret_expires_at = fields.Datetime(
+        "Previous secret signs until", copy=False, groups="base.group_system",
+        help="The rotation window: until then every message carries a signature made with the previous secret "
+             "too, so receivers not yet given the new secret still verify. Empty once the window has ended.")
     # health: the engine keeps it on the endpoint's delivery target (a drain never writes the endpoint's row)
     last_success_at = fields.Datetime(compute="_compute_health")
     last_failure_at = fields.Datetime(compute="_compute_health")
@@ -106,6 +120,32 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
                     for endpoint in self}
         return {move: self.filtered(lambda e, move=move: e.company_id == move.company_id and move in accepted[e])
                 for move in moves}
+
+    @api.constrains("static_headers")
+    def _check_static_headers(self):
+        for endpoint in self:
+            try:
+                parse_static_headers(endpoint.static_headers)
+            except HeaderProblem as problem:
+                raise ValidationError(_("Extra headers of %(name)s, line %(line)s: %(problem)s", name=endpoint.name,
+                                        line=problem.line, problem=self._header_problem_text(problem))) from problem
+
+    def _header_problem_text(self, problem):
+        return {
+            "syntax": _("write one header per line as Name: value"),
+            "name": _("%s is not a header name (letters, digits and - only)", problem.name),
+            "reserved": _("%s is set by the delivery itself", problem.name),
+            "secret": _("%s looks like a credential; these headers are stored and shown in clear, and the "
+                        "signature already authenticates the messages", problem.name),
+            "value": _("the value of %(name)s has control characters or is longer than %(max)s characters",
+                       name=problem.name, max=MAX_VALUE_LENGTH),
+            "duplicate": _("%s is there twice", problem.name),
+            "too_many": _("at most %s headers", MAX_HEADERS),
+        }[problem.code]
+
+    def _static_headers(self):
+        self.ensure_one()
+        return parse_static_headers(self.static_headers)
 
     @api.constrains("timeout")
     def _check_timeout(self):
@@ -170,19 +210,40 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
         return action
 
     def action_rotate_secret(self):
-        """New secret; the previous one keeps signing (both signatures sent) for 24 hours."""
+        """New secret; the previous one keeps signing (both signatures sent) during the rotation window
+        (``webhook_rotation_hours``, 24 by default; 0: it stops at once, e.g. when it has leaked). Administrators
+        only, as the secrets themselves."""
+        if not self.env.su and not self.env.user.has_group("base.group_system"):
+            raise AccessError(_("Only administrators rotate the signing secret of a webhook endpoint."))
         self._lock_rows()
+        hours = min(max(self.env["invoice_bridge.config"]._get("webhook_rotation_hours", DEFAULT_ROTATION_HOURS), 0),
+                    MAX_ROTATION_HOURS)
+        ends_at = fields.Datetime.now() + timedelta(hours=hours) if hours else False
         for endpoint in self.sudo():
             new_secret = generate_secret()
             remember_secrets([endpoint.secret, new_secret])  # masked in the server log from now on
-            endpoint.write({
-                "previous_secret": endpoint.secret,
-                "previous_secret_expires_at": fields.Datetime.now() + ROTATION_GRACE,
-                "secret": new_secret,
-            })
-            endpoint.message_post(body=_("Signing secret rotated; the previous one signs too until %s.",
-                                         endpoint.previous_secret_expires_at))
+            endpoint.write({"previous_secret": endpoint.secret, "previous_secret_expires_at": ends_at,
+                            "secret": new_secret})
+            endpoint.message_post(body=_(
+                "Signing secret rotated. Until %(end)s UTC messages carry a signature made with the previous secret "
+                "too: give the new secret to the receiver before then.", end=ends_at) if ends_at else _(
+                "Signing secret rotated, with no rotation window: the previous secret signs no more."))
+        if ends_at:  # the note at the window's end, on time
+            self.env.ref("invoice_bridge.ir_cron_webhook_rotation_end").sudo()._trigger(at=ends_at)
         return True
+
+    @api.model
+    def _cron_end_rotation_windows(self):
+        """The rotation windows that have ended: a note on each endpoint, and the window is closed (the previous
+        secret, which signs no more, is kept only so that the logs keep masking it)."""
+        ended = self.sudo().with_context(active_test=False).search(
+            [("previous_secret_expires_at", "!=", False), ("previous_secret_expires_at", "<=", fields.Datetime.now())])
+        for endpoint in ended:
+            endpoint.message_post(body=_(
+                "The rotation window ended at %s UTC: the previous signing secret signs no more, only the current "
+                "one does. A receiver still verifying with the previous secret now refuses every message.",
+                endpoint.previous_secret_expires_at))
+        ended.write({"previous_secret_expires_at": False})
 
     def _lock_rows(self):
         """Lock the endpoints' rows with a statement that carries no secret, before writing secrets.
@@ -297,7 +358,7 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
                 "channel": "webhook",
                 "target": endpoint._target_name(),
                 "url": endpoint.url,
-                "payload": dumps({**document, "id": msg_id}),
+                "payload": dumps(shaped({**document, "id": msg_id}, endpoint.payload_version)),
                 "idempotency_key": msg_id,
                 "ordering_key": f"webhook:{endpoint.id}:{record._name}:{record.id}" if record else None,
                 "res_model": record._name if record else None,

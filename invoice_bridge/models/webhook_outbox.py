@@ -75,7 +75,7 @@ class InvoiceBridgeOutbox(models.Model):
                                            hint=_("Unarchive the endpoint to send its waiting messages."))
                 continue
             secrets = endpoint._signing_secrets()
-            headers = {"Content-Type": "application/json",
+            headers = {**endpoint._static_headers(), "Content-Type": "application/json",
                        **WebhookSigner(secrets).headers(msg.idempotency_key, msg.payload)}
             prepared[msg.id] = Request(method="POST", url=endpoint.url, body=msg.payload.encode(),
                                        headers=headers, timeout=endpoint.timeout or DEFAULT_TIMEOUT,

@@ -13,6 +13,7 @@ from . import test_webhook_pdf
 from . import test_webhook_golden
 from . import test_webhook_delivery
 from . import test_webhook_subscriptions
+from . import test_webhook_rotation
 # IAP Extract
 from . import test_extract
 from . import test_extract_golden

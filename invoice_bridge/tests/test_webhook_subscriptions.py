@@ -5,6 +5,7 @@ from odoo.exceptions import ValidationError
 from odoo.tests import Form, tagged
 
 from .core_common import WebhookCase
+from .fakes import webhook_schema
 
 
 @tagged("post_install", "-at_install")
@@ -72,3 +73,58 @@ class TestWebhookSubscriptions(WebhookCase):
         # a customer invoice is not a bill event
         invoice = self.make_invoice()
         self.assertEqual(self.events_to(self.filtered_endpoint, invoice), [])
+
+    def test_extra_headers_are_sent_with_every_request(self):
+        with Form(self.filtered_endpoint) as form:
+            form.static_headers = "X-Tenant: acme\n\nX-Source:  odoo-bridge "
+        self.make_invoice()
+        self.drain()
+        [delivery] = [d for d in self.receiver.deliveries if d["path"] == "/big"]
+        self.assertEqual((delivery["headers"]["x-tenant"], delivery["headers"]["x-source"]), ("acme", "odoo-bridge"))
+        self.assertTrue(delivery["verified"], "the signature headers are the delivery's own")
+        self.assertEqual(delivery["headers"]["content-type"], "application/json")
+        line = self.Log.search([("outbox_id.webhook_endpoint_id", "=", self.filtered_endpoint.id)], limit=1)
+        self.assertIn("X-Tenant: acme", line.request_headers, "not secret: logged as sent")
+
+    def test_credentials_and_reserved_names_are_refused_as_extra_headers(self):
+        refused = {
+            "Authorization: Bearer abc": "looks like a credential",
+            "X-Api-Token: abc": "looks like a credential",
+            "X-Shared-Secret: abc": "looks like a credential",
+            "webhook-signature: v1,abc": "set by the delivery itself",
+            "Content-Type: text/plain": "set by the delivery itself",
+            "X-Tenant acme": "one header per line",
+            "X Tenant: acme": "is not a header name",
+            "X-Tenant: a\nx-tenant: b": "is there twice",
+            "X-Tenant: " + "a" * 1001: "longer than 1000",
+            "\n".join(f"X-H{i}: v" for i in range(21)): "at most 20",
+        }
+        for text, reason in refused.items():
+            with self.assertRaisesRegex(ValidationError, reason), self.env.cr.savepoint():
+                with Form(self.filtered_endpoint) as form:
+                    form.static_headers = text
+        self.assertFalse(self.filtered_endpoint.static_headers, "nothing was saved")
+
+    def test_each_endpoint_keeps_its_payload_version(self):
+        self.assertEqual(self.endpoint.payload_version, "1", "a new endpoint gets seed 000's shape")
+        with Form(self.filtered_endpoint) as form:
+            form.payload_version = "2"
+        move = self.make_invoice()
+        self.drain()
+        by_path = {d["path"]: d for d in self.receiver.deliveries}
+        v1, v2 = by_path["/hook"]["json"], by_path["/big"]["json"]
+        webhook_schema.validate(v1, "new_invoice")
+        self.assertEqual(set(v2), {"type", "timestamp", "data"}, "the Standard Webhooks payload structure")
+        self.assertEqual((v2["type"], v2["timestamp"]), (v1["type"], v1["timestamp"]))
+        self.assertEqual(v2["data"], {"id": by_path["/big"]["webhook_id"], "company": v1["company"],
+                                      "operations": v1["operations"]})
+        self.assertEqual(v2["data"]["operations"][0]["payload"]["invoice"]["invoice_name"], move.name)
+        self.assertTrue(by_path["/big"]["verified"])
+        # a message keeps the shape it was queued with: changing the version doesn't rewrite what waits
+        self.receiver.reset()
+        self.make_invoice()
+        self.precommit()
+        self.endpoint.payload_version = "2"
+        self.drain()
+        webhook_schema.validate([d for d in self.receiver.deliveries if d["path"] == "/hook"][0]["json"],
+                                "new_invoice")
