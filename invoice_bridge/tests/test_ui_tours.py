@@ -21,6 +21,7 @@ from odoo.addons.bus.websocket import WebsocketConnectionHandler
 
 from ..lib.import_api_fields import parse_import
 from ..models.core_bus import LIVE_SUBCHANNEL
+from ..models.core_compat import field_name
 from .fakes.extract_fake import IapExtractFake
 from .fakes.webhook_receiver import WebhookReceiver
 
@@ -177,6 +178,23 @@ class TestTours(AccountTestInvoicingCommon, HttpCase):
         self.assertFalse(endpoint.active)
         self.assertEqual(endpoint.with_context(active_test=False).pending_count, 1, "kept")
 
+
+    def test_05_endpoint_headers_version_and_rotation(self):
+        """#17 items 2 and 3, as an administrator: a credential refused as an extra header, a header and payload
+        version 2 saved, the secret rotated with the window's end in the chatter and on the form."""
+        self.env.user.write({field_name(self.env["res.users"], "group_ids", "groups_id"): [
+            Command.link(self.env.ref("base.group_system").id)]})
+        endpoint = self.env["invoice_bridge.webhook.endpoint"].create({
+            "name": "Rotating ERP", "url": "http://127.0.0.1:9/hook", "company_id": self.company.id})
+        old = endpoint.sudo().secret
+        self.start_tour(f"/odoo/action-invoice_bridge.webhook_endpoint_action/{endpoint.id}",
+                        "invoice_bridge_tour_endpoint_rotation", login=self.login, timeout=120)
+        self.env.invalidate_all()
+        endpoint = endpoint.sudo()
+        self.assertEqual((endpoint.static_headers, endpoint.payload_version), ("X-Tenant: acme", "2"))
+        self.assertEqual(endpoint.previous_secret, old)
+        self.assertNotEqual(endpoint.secret, old)
+        self.assertTrue(endpoint.previous_secret_expires_at)
 
 @tagged("post_install", "-at_install")
 class TestLiveTour(AccountTestInvoicingCommon, HttpCase):
