@@ -223,7 +223,12 @@ def test_get_results_not_ready_then_documented_wire_format(fake):
     assert_feature(line["description"], "Desk")
     assert_feature(line["quantity"], 1.0)
     assert_feature(line["unit_price"], 100.0)
-    assert_tax_feature(line["taxes"], [21.0])
+    # seed 001: every line feature is a feature_result with ONE selected_value, taxes included
+    assert set(line["taxes"]) == {"selected_value", "words"}
+    assert line["taxes"]["selected_value"]["content"] == 21.0
+    assert line["taxes"]["selected_value"]["amount_type"] == "percent"
+    for candidate in line["taxes"]["words"]:
+        assert_candidate(candidate)
     assert fake.documents[document_id]["polls"] == 2
 
 

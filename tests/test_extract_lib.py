@@ -44,10 +44,11 @@ def test_parse_poll_read_and_validate_once(fake):
     assert isinstance(pivot["date"], date)
     assert pivot["bank"]["bic"], "SWIFT_code content is a JSON string, decoded"
     assert pivot["global_taxes"] and all(isinstance(t, float) for t in pivot["global_taxes"])
+    assert pivot["lines"][0]["taxes"] == [21.0], "a line's taxes: seed 001's selected_value"
     values = validation_values({
         "supplier": pivot["supplier"], "vat": pivot["vat"], "currency": "EUR", "date": pivot["date"],
         "invoice_id": pivot["invoice_id"], "subtotal": 100.0, "total": 121.0, "global_taxes_amount": 21.0,
-        "taxes": [{"amount": 21.0, "tax_amount": 21.0, "type": "percent", "price_include": False}],
+        "taxes": [{"base": 100.0, "amount": 21.0, "type": "percent", "price_include": False}],
         "lines": [{"description": "Desk", "quantity": 1, "unit_price": 100.0, "taxes_amount": 21.0,
                    "taxes": [{"amount": 21.0, "type": "percent", "price_include": False}],
                    "subtotal": 100.0, "total": 121.0}],
@@ -97,3 +98,29 @@ def test_read_results_tolerates_missing_features():
                            "SWIFT_code": {"selected_value": {"content": "not json"}, "words": []}}])
     assert pivot["total"] == 12.5 and pivot["supplier"] is None and pivot["lines"] == [] and pivot["bank"] is None
     assert json.dumps(validation_values({}))  # an empty bill still gives a well-formed payload
+
+
+def _candidate(content):
+    return {"content": content, "coords": [0, 0, 0, 0, 0], "page": 0, "amount_type": "percent"}
+
+
+def test_line_taxes_read_in_both_forms():
+    """Seed 001's line ``taxes`` is a feature_result (one ``selected_value``); Odoo's newer service sends a list
+    (``selected_values``), as seed 001 does for ``global_taxes``. Both are read; an empty or odd one gives none."""
+    seed = {"selected_value": _candidate(21.0), "words": [_candidate(21.0)]}
+    newer = {"selected_values": [_candidate(6.0), _candidate("21")], "words": []}
+    lines = [{"description": {"selected_value": {"content": "Desk"}, "words": []}, "taxes": taxes}
+             for taxes in (seed, newer, {"selected_value": None, "words": []}, {"selected_values": []}, None)]
+    pivot = read_results([{"invoice_lines": lines, "global_taxes": {"selected_value": _candidate(21.0)}}])
+    assert [line["taxes"] for line in pivot["lines"]] == [[21.0], [6.0, 21.0], [], [], []]
+    assert pivot["global_taxes"] == [21.0]
+
+
+def test_global_taxes_validated_in_the_seeds_terms():
+    """``amount`` = what the tax applies to, ``tax_amount`` = the tax, as a percentage or a fixed value."""
+    values = validation_values({"taxes": [
+        {"base": 1200.0, "amount": 21.0, "type": "percent", "price_include": False},
+        {"base": 1200.0, "amount": 5.0, "type": "fixed", "price_include": True}]})
+    assert values["global_taxes"] == {"content": [
+        {"amount": 1200.0, "tax_amount": 21.0, "tax_amount_type": "percent", "tax_price_include": False},
+        {"amount": 1200.0, "tax_amount": 5.0, "tax_amount_type": "fixed", "tax_price_include": True}]}

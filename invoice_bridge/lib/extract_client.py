@@ -206,6 +206,17 @@ def _selected_list(feature):
     return [c.get("content") for c in candidates if isinstance(c, dict) and c.get("content") is not None]
 
 
+def _taxes(feature):
+    """A taxes feature as a list of rates: seed 001's ``selected_value`` (every line feature is a feature_result
+    with one selected candidate, line ``taxes`` included) or a ``selected_values`` list (``global_taxes``, and
+    line taxes in the service's newer answers)."""
+    if isinstance(feature, dict) and "selected_values" in feature:
+        contents = _selected_list(feature)
+    else:
+        contents = [_selected(feature)]
+    return [t for t in (_float(v) for v in contents) if t is not None]
+
+
 def _date(value):
     if not value:
         return None
@@ -244,7 +255,7 @@ def read_results(results):
             "subtotal": _float(_selected(line.get("subtotal"))),
             "total": _float(_selected(line.get("total"))),
             "discount": _float(_selected(line.get("discount"))) or 0.0,
-            "taxes": [t for t in (_float(v) for v in _selected_list(line.get("taxes"))) if t is not None],
+            "taxes": _taxes(line.get("taxes")),
             "product": _selected(line.get("product")) or "",
             "unit": _selected(line.get("unit")) or "",
         })
@@ -258,8 +269,7 @@ def read_results(results):
         "invoice_id": _selected(features.get("invoice_id")),
         "subtotal": _float(_selected(features.get("subtotal"))),
         "total": _float(_selected(features.get("total"))),
-        "global_taxes": [t for t in (_float(v) for v in _selected_list(features.get("global_taxes")))
-                         if t is not None],
+        "global_taxes": _taxes(features.get("global_taxes")),
         "global_taxes_amount": _float(_selected(features.get("global_taxes_amount"))),
         "bank": bank,
         "iban": _selected(features.get("iban")),
@@ -272,9 +282,15 @@ def validation_values(bill):
     """``values`` for ``validate`` from a posted bill's final plain values (every feature at once).
 
     ``bill``: {"supplier", "vat", "country", "currency", "date", "due_date", "invoice_id", "subtotal", "total",
-    "global_taxes_amount", "taxes": [{"amount", "tax_amount", "type", "price_include"}], "lines": [{"description",
+    "global_taxes_amount", "taxes": [{"base", "amount", "type", "price_include"}], "lines": [{"description",
     "quantity", "unit_price", "product", "taxes": [{"amount", "type", "price_include"}], "subtotal", "total"}],
     "merged_lines": bool}.
+
+    ``global_taxes`` in seed 001's terms: ``amount`` is what the tax applies to (the base), ``tax_amount`` the
+    tax and ``tax_amount_type`` whether that is a percentage or a fixed value. One consistent form: a tax of rate
+    ``amount`` (Odoo's ``account.tax.amount``) of type percent is sent as its base with the rate, "percent" (the
+    terms in which the service extracts ``global_taxes``: percentages); a fixed tax as its base with the tax
+    amount, "fixed".
     """
     def content(value):
         return {"content": "" if value is None or value is False else value}
@@ -295,7 +311,7 @@ def validation_values(bill):
         "total": content(float(bill.get("total") or 0.0)),
         "global_taxes_amount": content(float(bill.get("global_taxes_amount") or 0.0)),
         "global_taxes": {"content": [{
-            "amount": float(tax["amount"]), "tax_amount": float(tax["tax_amount"]),
+            "amount": float(tax["base"]), "tax_amount": float(tax["amount"]),
             "tax_amount_type": tax["type"], "tax_price_include": bool(tax["price_include"]),
         } for tax in bill.get("taxes") or []]},
         "invoice_lines": {"lines": [{

@@ -357,6 +357,10 @@ class AccountMove(models.Model):
                        .create({"name": bank.get("name") or bic, "bic": bic})).id
         return Bank.create({"acc_number": iban, "partner_id": self.partner_id.id, "bank_id": bank_id}), True
 
+    def _ib_extract_tax_base(self, tax, lines):
+        """What ``tax`` applies to on the bill, in the bill's currency: the untaxed amount of its lines."""
+        return sum(lines.filtered(lambda line: tax in line.tax_ids).mapped("price_subtotal"))
+
     def _ib_extract_final_values(self):
         self.ensure_one()
         lines = self.invoice_line_ids.filtered(lambda line: line.display_type == "product")
@@ -365,8 +369,12 @@ class AccountMove(models.Model):
             "supplier": self.partner_id.name, "vat": self.partner_id.vat, "country": self.partner_id.country_id.code,
             "currency": self.currency_id.name, "date": self.invoice_date, "due_date": self.invoice_date_due,
             "invoice_id": self.ref, "subtotal": self.amount_untaxed, "total": self.amount_total,
-            "global_taxes_amount": self.amount_tax, "merged_lines": False,
-            "taxes": [{"amount": t.tax_line_id.amount, "tax_amount": abs(t.amount_currency),
+            "global_taxes_amount": self.amount_tax,
+            # the lines were merged per tax when the bill was filled with that setting on
+            "merged_lines": bool(self.company_id.ib_extract_line_per_tax),
+            "taxes": [{"base": self._ib_extract_tax_base(t.tax_line_id, lines),
+                       "amount": abs(t.amount_currency) if t.tax_line_id.amount_type == "fixed" else
+                       t.tax_line_id.amount,
                        "type": "fixed" if t.tax_line_id.amount_type == "fixed" else "percent",
                        "price_include": t.tax_line_id.price_include} for t in tax_lines],
             "lines": [{"description": line.name, "quantity": line.quantity, "unit_price": line.price_unit,

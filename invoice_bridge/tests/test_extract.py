@@ -229,9 +229,13 @@ class TestIapExtract(IapExtractCase):
         self.assertEqual(move.ib_extract_validation, "validated", self.fake.validation_attempts)
         values = self.fake.validations[move.ib_extract_document_id]
         self.assertEqual(values["invoice_id"], {"content": "WC-2026-117"})
-        self.assertEqual(values["global_taxes"]["content"][0]["tax_amount_type"], "percent")
-        self.assertEqual(values["invoice_lines"]["lines"][0]["taxes"][0]["amount"], 21.0)
-        self.assertIn("merged_lines", values)
+        # seed 001: amount = what the tax applies to, tax_amount = the tax, here as a percentage
+        self.assertEqual(values["global_taxes"], {"content": [
+            {"amount": 100.0, "tax_amount": 21.0, "tax_amount_type": "percent", "tax_price_include": False}]})
+        self.assertEqual(values["invoice_lines"]["lines"][0]["taxes"],
+                         [{"amount": 21.0, "type": "percent", "price_include": False}])
+        self.assertEqual(values["invoice_lines"]["lines"][0]["taxes_amount"], 21.0)
+        self.assertIs(values["merged_lines"], False, "one bill line per extracted line")
         self.assertEqual(len(self.fake.validation_attempts), 1, "sent exactly once")
 
     def test_polling_is_batched(self):

@@ -168,6 +168,19 @@ def _tax_feature(value, slot: int):
     return {"selected_values": candidates, "words": [dict(c) for c in candidates]}
 
 
+def _line_tax_feature(value, slot: int):
+    """A line's ``taxes``: seed 001 gives every line feature as a feature_result, ``taxes`` included (one
+    ``selected_value``; only ``global_taxes`` has ``selected_values``). A line with several taxes: the first is
+    selected, every one is among the ``words``."""
+    if isinstance(value, dict) and _RAW_FEATURE_KEYS & value.keys():
+        return copy.deepcopy(value)
+    values = list(value) if isinstance(value, list | tuple) else [value]
+    if not values:
+        return None
+    candidates = [_candidate(v, slot + i, amount_type="percent") for i, v in enumerate(values)]
+    return {"selected_value": candidates[0], "words": [dict(c) for c in candidates]}
+
+
 def to_wire(plain: dict) -> dict:
     """Plain values -> one ``results`` item ({feature: feature_result}); None values are left out."""
     features = {}
@@ -184,8 +197,10 @@ def to_wire(plain: dict) -> dict:
                     if item is None:
                         continue
                     line_slot = 20 + number * 3 + column
-                    make = _tax_feature if key == "taxes" else _feature
-                    wire_line[key] = make(item, line_slot)
+                    make = _line_tax_feature if key == "taxes" else _feature
+                    feature = make(item, line_slot)
+                    if feature is not None:
+                        wire_line[key] = feature
                 lines.append(wire_line)
             features[name] = lines
         else:
