@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from ib_fakes.extract_fake import DEFAULT_RESULT, IapExtractFake
+from ib_fakes.extract_fake import DEFAULT_RESULT, GENERATION_1_FEATURES, IapExtractFake
 
 from tests.conftest import DATA, FAKES_CLI
 
@@ -206,8 +206,10 @@ def test_get_results_not_ready_then_documented_wire_format(fake):
     assert answer["status_code"] == 0 and answer["status_msg"] == "Success"
     assert isinstance(answer["results"], list) and len(answer["results"]) == 1
     features = answer["results"][0]
-    for name in ("supplier", "VAT_Number", "country", "currency", "date", "due_date", "invoice_id", "iban"):
+    for name in ("supplier", "VAT_Number", "country", "currency", "date", "due_date", "invoice_id"):
         assert_feature(features[name], DEFAULT_RESULT[name])
+    assert "iban" not in features, "seed 001 documents no iban feature"
+    assert set(features) <= GENERATION_1_FEATURES
     assert features["date"]["selected_value"]["content"] == "2026-11-02 00:00:00"
     for name in ("subtotal", "total", "global_taxes_amount"):
         assert_feature(features[name], DEFAULT_RESULT[name])
@@ -466,7 +468,7 @@ def test_v2_malformed_jsonrpc_is_http_400(fake):
     assert response.status_code == 400 and fake.count(PARSE2) == 0 and fake.documents == {}
 
 
-def test_v2_get_result_processing_then_gen1_wire_format(fake):
+def test_v2_get_result_processing_then_gen1_wire_format(fake):  # plus an iban
     fake.set_not_ready_polls(2)
     token = parse2(fake)["document_token"]
     assert result2(fake, token) == {"status": "processing"}
@@ -476,7 +478,10 @@ def test_v2_get_result_processing_then_gen1_wire_format(fake):
     gen1_id = parse(fake)["document_id"]
     for _ in range(2):
         results(fake, [gen1_id])
-    assert answer["results"] == results(fake, [gen1_id])[str(gen1_id)]["results"]
+    gen1 = results(fake, [gen1_id])[str(gen1_id)]["results"]
+    v2_features = answer["results"][0]
+    assert {k: v for k, v in v2_features.items() if k != "iban"} == gen1[0], "the same wire format"
+    assert "iban" in v2_features and "iban" not in gen1[0], "iban: generation 2 only"
     total = answer["results"][0]["total"]
     assert total["selected_value"]["content"] == 121.0 and set(total["selected_value"]) == CANDIDATE_KEYS
     assert fake.count(RESULT2) == fake.count("get_result_v2") == 3

@@ -262,10 +262,14 @@ class AccountMove(models.Model):
         self.ib_extract_filled = filled
         notes = [_("Digitized: filled %s.", ", ".join(written) or _("nothing (kept your edits)"))]
         bank, new_bank = self._ib_extract_bank(pivot)
-        if bank and not self.partner_bank_id:
+        if bank:  # what the bill says wins over the account Odoo proposes
             self.partner_bank_id = bank
         if new_bank:
             notes.append(_("Supplier bank account %s added.", bank.acc_number))
+        elif not bank and isinstance(pivot.get("bank"), dict) and pivot["bank"].get("bic"):
+            notes.append(_("The bill names the bank %(name)s (BIC %(bic)s), but no account of the supplier there: "
+                           "the results carry no account number, so none is set.",
+                           name=pivot["bank"].get("name") or "-", bic=pivot["bank"]["bic"]))
         if pivot.get("total") is not None and self.currency_id.compare_amounts(pivot["total"], self.amount_total):
             warning = _("The extracted total (%(extracted)s) differs from the computed total (%(computed)s): check "
                         "the lines and taxes.", extracted=pivot["total"], computed=self.amount_total)
@@ -342,11 +346,22 @@ class AccountMove(models.Model):
                  "tax_ids": [Command.set(list(key))]} for key, merged in per_tax.items()]
 
     def _ib_extract_bank(self, pivot):
-        """``(account, created)``: the supplier's bank account of the IBAN (BIC from SWIFT_code), created when new."""
-        iban, bank = (pivot.get("iban") or "").replace(" ", ""), pivot.get("bank") or {}
+        """``(account, created)``: the supplier's bank account of the bill.
+
+        Generation 2 answers an ``iban``: the supplier's account of that IBAN, created when new, its bank the
+        one of the BIC in ``SWIFT_code``. Generation 1 (seed 001) documents ``SWIFT_code`` only, no account
+        number: the supplier's own account at that BIC's bank, when it has exactly one there; nothing is created.
+        """
+        bank = pivot.get("bank") if isinstance(pivot.get("bank"), dict) else {}
         Bank = self.env["res.partner.bank"].sudo()
-        if not (iban and self.partner_id):
+        if not self.partner_id:
             return Bank, False
+        iban = (pivot.get("iban") or "").replace(" ", "") if self.company_id.ib_extract_generation == "2" else ""
+        if not iban:
+            accounts = Bank.search([("partner_id", "=", self.partner_id.id), ("bank_id.bic", "=ilike",
+                                                                                escape_psql(str(bank["bic"])))],
+                                   limit=2) if bank.get("bic") else Bank
+            return (accounts if len(accounts) == 1 else Bank), False
         existing = Bank.search([("sanitized_acc_number", "=", iban), ("partner_id", "=", self.partner_id.id)],
                                limit=1)
         if existing:

@@ -81,10 +81,10 @@ class TestIapExtract(IapExtractCase):
         self.assertEqual(move.invoice_line_ids.tax_ids, self.tax21)
         self.assertAlmostEqual(move.amount_total, 121.0)
         self.assertIn("Digitized", move.message_ids[0].body)
-        bank = self.supplier.bank_ids
-        self.assertEqual(bank.sanitized_acc_number, "BE68539007547034")
-        self.assertEqual(bank.bank_id.bic, "GEBABEBB")
-        self.assertEqual(move.partner_bank_id, bank)
+        # generation 1 (seed 001) documents SWIFT_code and no account number: no account is made up
+        self.assertFalse(self.supplier.bank_ids)
+        self.assertFalse(move.partner_bank_id)
+        self.assertIn("names the bank BNP Paribas Fortis (BIC GEBABEBB)", move.message_ids[0].body)
         # the parse call carried the company's identity and token; logs keep neither the document nor the token
         route, params = next(c for c in self.fake.calls if c[0].endswith("parse"))
         self.assertEqual(params["account_token"], "company-a-token")
@@ -336,6 +336,19 @@ class TestIapExtract(IapExtractCase):
         tokens = [params["account_token"] for route, params in self.fake.calls if route.endswith("parse")]
         self.assertEqual(tokens, ["iap-account-token", "integration_token"])
 
+    def test_generation_1_uses_the_suppliers_account_at_the_bic(self):
+        """The seed's SWIFT_code names the bank: the supplier's one account there is the bill's."""
+        bnp = self.env["res.bank"].create({"name": "BNP Paribas Fortis", "bic": "GEBABEBB"})
+        other = self.env["res.bank"].create({"name": "Other bank", "bic": "KREDBEBB"})
+        # Odoo proposes the supplier's first account (at the other bank); the bill names BNP's
+        self.env["res.partner.bank"].create({"acc_number": "BE43068999999501", "partner_id": self.supplier.id,
+                                             "bank_id": other.id})
+        account = self.env["res.partner.bank"].create({"acc_number": "BE71096123456769",
+                                                       "partner_id": self.supplier.id, "bank_id": bnp.id})
+        move = self.digitize_and_fetch(self.bill())
+        self.assertEqual(move.partner_bank_id, account)
+        self.assertEqual(len(self.supplier.bank_ids), 2, "nothing created")
+
     def test_generation_2(self):
         """Document tokens, string statuses, one document per poll, the callback URL, validation once."""
         self.env.company.ib_extract_generation = "2"
@@ -357,6 +370,11 @@ class TestIapExtract(IapExtractCase):
         self.refresh(moves.filtered(lambda m: m.ib_extract_state != "done"))
         self.assertEqual(set(moves.mapped("ib_extract_state")), {"done"})
         self.assertEqual(moves[0].partner_id, self.supplier)
+        # generation 2 answers an iban: the supplier's account, created once, at the bank of SWIFT_code's BIC
+        bank = self.supplier.bank_ids
+        self.assertEqual(bank.sanitized_acc_number, "BE68539007547034")
+        self.assertEqual(bank.bank_id.bic, "GEBABEBB")
+        self.assertEqual(moves.partner_bank_id, bank)
         moves[0].action_post()
         self.drain()
         self.drain()

@@ -188,6 +188,9 @@ def cmd_test(args):
         trees, pys = prepare([*versions, *py_versions, *extra])
     timings = [("setup (trees, Debian packages, virtualenvs)", setup_timer.seconds)]
     pg = Postgres(os.environ.get("IB_PG_NAME", "test")).start()
+    # Odoo's data directory (filestore, sessions) next to the cluster: two runs on two clusters use the same
+    # database names, and one's filestore garbage collection removed the other's attachment files
+    os.environ["XDG_DATA_HOME"] = str(pg.dir / "odoo-data")
     logs = RUN_DIR / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     tiers = []
@@ -274,6 +277,7 @@ def fresh_cluster_db(cluster, db):
     """A throwaway cluster with a new database ``db`` where the addon is installed; stopped afterwards."""
     tree, py = setup_one(selected_version())
     pg = Postgres(cluster).start()
+    os.environ["XDG_DATA_HOME"] = str(pg.dir / "odoo-data")  # as for the tests: a filestore per cluster
     env = child_env(pg, tree, py)
     try:
         failure = install_fresh(tree, py, pg, db, env)

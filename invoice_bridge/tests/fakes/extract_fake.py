@@ -101,6 +101,11 @@ DEFAULT_RESULT = {
     ],
 }
 
+#: the features seed 001 documents (generation 1): a generation-1 answer carries these only. ``iban`` is none of
+#: them (generation 2 sends it, as Odoo's own client reads it): the fake answers it on generation 2 only
+GENERATION_1_FEATURES = frozenset({
+    "SWIFT_code", "VAT_Number", "country", "currency", "date", "due_date", "global_taxes", "global_taxes_amount",
+    "invoice_id", "subtotal", "total", "supplier", "invoice_lines"})
 _ENVELOPE_KEYS = frozenset({"jsonrpc", "method", "params", "id"})
 _RAW_FEATURE_KEYS = frozenset({"selected_value", "selected_values", "words"})
 _TAX_TYPES = ("fixed", "percent")
@@ -683,7 +688,7 @@ class IapExtractFake(LoopbackServer):
             return _status(code, message) if code in STATUS_MSG else {"status_code": code,
                                                                       "status_msg": message or "Error"}
         plain = self._results.get(document_id, self._results["default"])
-        return _status(SUCCESS, results=[to_wire(plain)])
+        return _status(SUCCESS, results=[to_wire({k: v for k, v in plain.items() if k in GENERATION_1_FEATURES})])
 
     def _validate(self, params: dict) -> dict:
         if self._maintenance:
