@@ -265,6 +265,8 @@ def check_validation_values(values) -> None:
         raise _FormatError("values must be an object")
     for name, validation in values.items():
         where = f"values.{name}"
+        if name != "merged_lines" and name not in GENERATION_1_FEATURES:
+            raise _FormatError(f"{where} is not a documented feature")
         if name == "merged_lines":
             _check_scalar(validation, "bool", where)
         elif name == "global_taxes":
