@@ -125,7 +125,7 @@ class InvoiceBridgeWebhookEndpoint(models.Model):
     def _check_static_headers(self):
         for endpoint in self:
             try:
-                parse_static_headers(endpoint.static_headers)
+                endpoint._static_headers()
             except HeaderProblem as problem:
                 raise ValidationError(_("Extra headers of %(name)s, line %(line)s: %(problem)s", name=endpoint.name,
                                         line=problem.line, problem=self._header_problem_text(problem))) from problem

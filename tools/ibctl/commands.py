@@ -63,6 +63,14 @@ def child_env(pg, tree, py, trees=None, pys=None):
     return env
 
 
+def own_data_dir(pg):
+    """``pg``, with Odoo's data directory (filestore, sessions) of every process started from now on next to the
+    cluster: two runs on two clusters use the same database names, and one's filestore garbage collection removed
+    the other's attachment files."""
+    os.environ["XDG_DATA_HOME"] = str(pg.dir / "odoo-data")
+    return pg
+
+
 def not_installed(tree, pg, db):
     """Why ``db`` has no installed addon, or None. Odoo exits 0 when it ignores a module it cannot install."""
     state = pg.module_state(db, ADDON)
@@ -187,10 +195,7 @@ def cmd_test(args):
     with Timer() as setup_timer:
         trees, pys = prepare([*versions, *py_versions, *extra])
     timings = [("setup (trees, Debian packages, virtualenvs)", setup_timer.seconds)]
-    pg = Postgres(os.environ.get("IB_PG_NAME", "test")).start()
-    # Odoo's data directory (filestore, sessions) next to the cluster: two runs on two clusters use the same
-    # database names, and one's filestore garbage collection removed the other's attachment files
-    os.environ["XDG_DATA_HOME"] = str(pg.dir / "odoo-data")
+    pg = own_data_dir(Postgres(os.environ.get("IB_PG_NAME", "test")).start())
     logs = RUN_DIR / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     tiers = []
@@ -276,8 +281,7 @@ def cmd_demo(args):
 def fresh_cluster_db(cluster, db):
     """A throwaway cluster with a new database ``db`` where the addon is installed; stopped afterwards."""
     tree, py = setup_one(selected_version())
-    pg = Postgres(cluster).start()
-    os.environ["XDG_DATA_HOME"] = str(pg.dir / "odoo-data")  # as for the tests: a filestore per cluster
+    pg = own_data_dir(Postgres(cluster).start())
     env = child_env(pg, tree, py)
     try:
         failure = install_fresh(tree, py, pg, db, env)
