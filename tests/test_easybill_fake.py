@@ -7,7 +7,9 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -127,7 +129,8 @@ def test_lists_filter_and_paginate(api):
     assert found.json()["total"] == 2
     escaped = api.get("/documents", params={"title": r"Other\, with comma"}, headers={"X-Easybill-Escape": "true"})
     assert [d["id"] for d in escaped.json()["items"]] == [done["id"]]
-    assert "paid_at" in error_of(api.get("/documents", params={"paid_at": "null"}), 501)
+    assert "vat_country" in error_of(api.get("/documents", params={"vat_country": "DE"}), 501)
+    assert api.get("/documents", params={"paid_at": "null"}).json()["total"] == 2, "unpaid: paid_at null"
 
 
 def test_totals_in_cents(api):
@@ -389,3 +392,66 @@ def test_cli_prints_url_and_stops_on_sigterm():
 def test_file_format_config_is_kept_as_sent(fake, api):
     document = create_document(api, file_format_config=[{"type": "xrechnung3_0_xml"}])
     assert fake.documents[document["id"]]["file_format_config"] == [{"type": "xrechnung3_0_xml"}]
+
+
+# ------------------------------------------------------------------------------- back-sync (#18 item 6)
+def test_webhooks_are_validated_and_called_on_the_accountants_changes(fake, api):
+    received = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/hook"
+        bad = api.post("/webhooks", json={"url": url, "events": ["document.paid"]})
+        assert bad.status_code == 400 and "secret: is required" in bad.json()["message"]
+        assert "document.paid" in bad.json()["message"], "not one of the swagger's events"
+        hook = api.post("/webhooks", json={"url": url, "content_type": "json", "secret": "s", "description": "d",
+                                           "events": ["document.completed", "document.payment_add",
+                                                      "postbox.sent", "document.deleted"], "is_active": True})
+        assert hook.status_code == 201
+        document = create_document(api)
+        final = fake.complete(document["id"])
+        assert final["is_draft"] is False and final["number"]
+        fake.send_by_email(document["id"])
+        paid = fake.add_payment(document["id"], day="2026-11-20")
+        assert paid["paid_amount"] == paid["amount"] and paid["paid_at"] == "2026-11-20"
+        assert [r["event"] for r in received] == ["document.completed", "postbox.sent", "document.payment_add"]
+        assert all(c["status"] == 204 for c in fake.webhook_calls)
+        cancelled = fake.cancel(document["id"])
+        assert fake.documents[cancelled["cancel_id"]]["type"] == "STORNO"
+        draft = create_document(api)
+        fake.delete(draft["id"])
+        assert received[-1] == {"event": "document.deleted", "data": {"id": draft["id"], "type": "INVOICE"}}
+        assert api.get(f"/documents/{draft['id']}").status_code == 404
+        with pytest.raises(ValueError):
+            fake.delete(document["id"])  # a final document is cancelled, not deleted
+        assert api.put(f"/webhooks/{hook.json()['id']}", json={**hook.json(), "is_active": False,
+                                                              "id": None}).status_code == 400, "id is read-only"
+        assert api.delete(f"/webhooks/{hook.json()['id']}").status_code == 204
+    finally:
+        server.shutdown()
+
+
+def test_back_sync_reads(fake, api):
+    document = create_document(api)
+    fake.complete(document["id"])
+    box = fake.send_by_email(document["id"], status="WAITING")
+    today = time.strftime("%Y-%m-%d")
+    edited = api.get("/documents", params={"type": "INVOICE", "edited_at": f"2020-01-01,{today}"}).json()
+    assert [d["id"] for d in edited["items"]] == [document["id"]]
+    assert api.get("/documents", params={"edited_at": "2020-01-01,2020-01-31"}).json()["items"] == []
+    assert api.get("/documents", params={"edited_at": "soon"}).status_code == 400
+    boxes = api.get("/post-boxes", params={"document_id": f"{document['id']},999"}).json()["items"]
+    assert [(b["id"], b["status"]) for b in boxes] == [(box["id"], "WAITING")]
+    pdf = api.get(f"/documents/{document['id']}/pdf")
+    assert pdf.headers["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF-1.4")
+    assert pdf.content.rstrip().endswith(b"%%EOF")

@@ -19,11 +19,17 @@ from ib_lib.easybill_client import (
     DEFAULT_TIMEOUT,
     FILE_FORMATS,
     EasybillClient,
+    document_facts,
+    document_state,
+    document_url,
     error_message,
+    export_budget,
     file_format_config,
     first_item_id,
+    is_sent,
     parse_id,
     position_item,
+    sync_budget,
     to_cents,
 )
 from ib_lib.easybill_csv import (
@@ -509,3 +515,70 @@ def test_document_body_carries_the_format_only_when_one_is_chosen():
     einvoice = client.document_body(7, date(2026, 11, 2), (date(2026, 10, 1), date(2026, 10, 31)), "T", [item],
                                     file_format="xrechnung3_0_xml")
     assert einvoice["file_format_config"] == [{"type": "xrechnung3_0_xml"}]
+
+
+# ------------------------------------------------------------------------------------------- back-sync (#18.6)
+def _document(**changes):
+    return {"id": 7, "type": "INVOICE", "is_draft": False, "number": "RE-7", "document_date": "2026-11-02",
+            "amount": 11900, "paid_amount": 0, "paid_at": None, "cancel_id": None, "status": None, **changes}
+
+
+@pytest.mark.parametrize(("changes", "sent", "state"), [
+    ({"is_draft": True, "number": None}, False, "draft"),
+    ({}, False, "final"),
+    ({}, True, "sent"),
+    ({"paid_amount": 5000}, True, "partial"),
+    ({"paid_amount": 11900}, False, "paid"),
+    ({"paid_at": "2026-11-20"}, False, "paid"),
+    ({"cancel_id": 8, "paid_amount": 11900}, True, "cancelled"),
+    ({"status": "DONE"}, False, "final"),  # status is for delivery notes, orders, offers: never an invoice's
+])
+def test_document_state_from_the_swagger_fields(changes, sent, state):
+    assert document_state(document_facts(_document(**changes)), sent=sent) == state
+
+
+def test_document_facts_in_units_and_dates():
+    facts = document_facts(json.dumps(_document(paid_amount=5050, paid_at="2026-11-20")))
+    assert facts["amount"] == Decimal("119.00") and facts["paid_amount"] == Decimal("50.50")
+    assert facts["document_date"] == date(2026, 11, 2) and facts["paid_at"] == date(2026, 11, 20)
+    assert document_state(None) == "deleted"
+    for bad in ({"id": 7}, {"is_draft": True}, [], "null"):
+        with pytest.raises(ValueError):
+            document_facts(json.dumps(bad) if not isinstance(bad, str) else bad)
+
+
+def test_sent_is_a_post_box_entry_that_went_out():
+    assert is_sent([{"status": "WAITING"}, {"status": "OK"}])
+    assert not is_sent([{"status": "WAITING"}, {"status": "ERROR"}, "junk"])
+    assert not is_sent([])
+
+
+def test_back_sync_requests_keep_the_range_comma():
+    client = EasybillClient(api_key=KEY)
+    request = client.edited_documents(date(2026, 11, 1), date(2026, 11, 30), page=2)
+    query = parse_qs(urlsplit(request.url).query)
+    assert query == {"type": ["INVOICE"], "edited_at": ["2026-11-01,2026-11-30"], "limit": ["1000"], "page": ["2"]}
+    assert "X-Easybill-Escape" not in request.headers, "the comma separates the range: not escaped"
+    assert parse_qs(urlsplit(client.post_boxes([3, 4]).url).query)["document_id"] == ["3,4"]
+    assert client.document_pdf(3).headers["Accept"] == "application/pdf"
+    assert parse_qs(urlsplit(client.draft_documents().url).query)["is_draft"] == ["1"]
+    swagger = Swagger(SPEC)
+    for request in (client.edited_documents(date(2026, 11, 1), date(2026, 11, 30)), client.draft_documents(),
+                    client.post_boxes([3])):
+        path = urlsplit(request.url).path.removeprefix("/rest/v1")
+        assert swagger.validate_query("GET", path, parse_qs(urlsplit(request.url).query)) == []
+    webhook = client.register_webhook("https://odoo.example/hook/1/t", "s3cret")
+    assert webhook.method == "POST" and swagger.validate("WebHook", json.loads(webhook.body)) == []
+    assert client.register_webhook("https://odoo.example/hook/1/t", "s3cret", webhook_id=5).url.endswith(
+        "/webhooks/5")
+    with pytest.raises(ValueError):
+        client.register_webhook("ftp://odoo.example/hook", "s")
+
+
+def test_budget_and_link():
+    assert (sync_budget(10), export_budget(10)) == (2, 8)
+    assert (sync_budget(60), export_budget(60)) == (12, 48)
+    assert document_url("https://x.example/d/{id}?n={number}", 7, "RE 7") == "https://x.example/d/7?n=RE%207"
+    for pattern in ("https://x.example/d/", "javascript:{id}", ""):
+        with pytest.raises(ValueError):
+            document_url(pattern, 7)

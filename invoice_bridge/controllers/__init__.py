@@ -1,3 +1,4 @@
+from . import easybill_webhook
 from . import extract_webhook
 from . import import_api
 from . import import_api_docs

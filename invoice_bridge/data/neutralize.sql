@@ -13,3 +13,6 @@ UPDATE res_company SET ib_extract_token = NULL, ib_extract_test_mode = false;
 
 -- easybill: neither create documents nor export months on its own
 UPDATE res_company SET ib_easybill_enabled = false, ib_easybill_api_key = NULL;
+
+-- easybill back-sync: the copy's webhook URL stops answering (a new nonce is needed to register one)
+UPDATE res_company SET ib_easybill_webhook_nonce = NULL, ib_easybill_webhook_id = NULL;

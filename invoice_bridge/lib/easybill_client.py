@@ -32,6 +32,10 @@ from .core_transport import Request
 from .easybill_csv import CANCELLATION_FEE, POSITION_TYPES, CsvCustomer, as_decimal
 
 DEFAULT_BASE_URL = "https://api.easybill.de/rest/v1"
+#: where easybill's webhooks reach Odoo: ``<path>/<company id>/<token>``
+WEBHOOK_PATH = "/invoice_bridge/easybill/webhook"
+#: the link to a document in easybill's web app (a setting: ``{id}``, ``{number}``)
+DEFAULT_DOCUMENT_URL = "https://www.easybill.de/app/documents/{id}"
 #: seconds before an easybill call is abandoned (an upload carries a whole CSV file)
 DEFAULT_TIMEOUT = 30
 #: 409: the resource is locked by a running process (e.g. /done), 429: rate limit (10 or 60 calls a minute)
@@ -40,6 +44,31 @@ RETRY_LATER_STATUSES = (409, 429)
 CANCELLATION_FEE_LABEL = "Stornogebühr"
 #: easybill keeps at most 3 e-mail addresses per customer (Customer.emails maxItems)
 MAX_EMAILS = 3
+#: the most items easybill answers per list page ("a maximum of 1000")
+MAX_LIST_LIMIT = 1000
+#: the events the back-sync registers: each only wakes a read of the documents (easybill documents no signature)
+WEBHOOK_EVENTS = ("document.update", "document.completed", "document.deleted", "document.payment_add",
+                  "document.payment_delete", "postbox.sent")
+#: a document's state as the back-sync reads it from the swagger's fields (see :func:`document_state`)
+DOCUMENT_STATES = (
+    ("draft", "Draft"),
+    ("final", "Finalised"),
+    ("sent", "Sent"),
+    ("partial", "Partially paid"),
+    ("paid", "Paid"),
+    ("cancelled", "Cancelled"),
+    ("deleted", "Deleted"),
+)
+#: the back-sync's steps (the outbox message's ``easybill_step``); the export's own steps are in easybill_export
+SYNC_STEPS = [
+    ("sync_document", "Read the invoice"),
+    ("sync_post_boxes", "Read the invoice's sendings"),
+    ("sync_pdf", "Fetch the final PDF"),
+    ("sync_edited", "Read the edited invoices"),
+    ("sync_drafts", "Read the open drafts"),
+    ("webhook_register", "Register the webhooks"),
+]
+SYNC_STEP_NAMES = {name for name, _label in SYNC_STEPS}
 #: longest error text returned by :func:`error_message`
 MAX_ERROR_CHARS = 500
 #: the e-invoice formats a document can be generated in: the ZUGFeRD/XRechnung values of the swagger's
@@ -53,6 +82,16 @@ FILE_FORMATS = (
 )
 
 _CENT = Decimal(1)
+
+
+def sync_budget(rate_limit):
+    """The back-sync's requests per minute: 20 % of the plan's limit, at least 1 (10 → 2, 60 → 12)."""
+    return max(1, int(rate_limit) * 20 // 100)
+
+
+def export_budget(rate_limit):
+    """What the export's own requests may use: the rest of the plan (10 → 8, 60 → 48)."""
+    return max(1, int(rate_limit) - sync_budget(rate_limit))
 
 
 def to_cents(amount):
@@ -206,12 +245,16 @@ class EasybillClient:
         self.api_key = api_key
         self.timeout = timeout
 
-    def _request(self, method, path, query=None, json_body=None, body=b"", content_type=None):
-        headers = {"Authorization": f"Bearer {self.api_key}", "Accept": "application/json"}
+    def _request(self, method, path, query=None, json_body=None, body=b"", content_type=None, lists=(),
+                 accept="application/json"):
+        """``lists``: the query names whose commas separate values (a date range, several ids), never escaped."""
+        headers = {"Authorization": f"Bearer {self.api_key}", "Accept": accept}
         url = self.base_url + path
         if query:
             # easybill splits filter values at commas; an escaped comma (\,) is kept with this header
-            if any("," in str(value) for value in query.values()):
+            if any("," in str(value) for name, value in query.items() if name not in lists):
+                if lists:
+                    raise ValueError("a comma in a filter value beside a comma list: easybill cannot tell them apart")
                 headers["X-Easybill-Escape"] = "true"
                 query = {key: str(value).replace(",", "\\,") for key, value in query.items()}
             url += "?" + urlencode(query, quote_via=quote)
@@ -283,6 +326,52 @@ class EasybillClient:
         return self._request("PUT", f"/attachments/{int(attachment_id)}",
                              json_body={"document_id": int(document_id)})
 
+    # ------------------------------------------------------------------------- back-sync (read only)
+    def get_document(self, document_id):
+        """GET /documents/{id}: the document as easybill has it now (404: deleted) — read with
+        :func:`document_facts`."""
+        return self._request("GET", f"/documents/{int(document_id)}")
+
+    def edited_documents(self, since, until, page=1, limit=MAX_LIST_LIMIT):
+        """GET /documents?type=INVOICE&edited_at=<since>,<until>: the invoices edited on those days (easybill's
+        dates, Europe/Berlin), one page — read with :func:`list_page`."""
+        return self._request("GET", "/documents", query={
+            "type": "INVOICE", "edited_at": f"{_iso(since)},{_iso(until)}", "limit": int(limit), "page": int(page)},
+            lists=("edited_at",))
+
+    def draft_documents(self, page=1, limit=MAX_LIST_LIMIT):
+        """GET /documents?type=INVOICE&is_draft=1: the drafts still open (a draft of ours missing from the
+        list was finalised or deleted: read it)."""
+        return self._request("GET", "/documents", query={
+            "type": "INVOICE", "is_draft": "1", "limit": int(limit), "page": int(page)})
+
+    def post_boxes(self, document_ids):
+        """GET /post-boxes?document_id=…: the sendings of these documents (e-mail, fax, post)."""
+        ids = ",".join(str(int(i)) for i in document_ids)
+        if not ids:
+            raise ValueError("no document to read the post box of")
+        return self._request("GET", "/post-boxes", query={"document_id": ids, "limit": MAX_LIST_LIMIT},
+                             lists=("document_id",))
+
+    def document_pdf(self, document_id):
+        """GET /documents/{id}/pdf: the document's PDF (binary)."""
+        return self._request("GET", f"/documents/{int(document_id)}/pdf", accept="application/pdf")
+
+    def webhook_body(self, url, secret, description="Odoo invoice_bridge"):
+        """The ``WebHook`` registered for the back-sync: JSON, active, the document and post-box events."""
+        if not re.match(r"https?://", url or ""):
+            raise ValueError(f"the webhook URL must be http(s), not {url!r}")
+        return {"url": url, "content_type": "json", "secret": secret, "events": list(WEBHOOK_EVENTS),
+                "description": description, "is_active": True}
+
+    def register_webhook(self, url, secret, webhook_id=None):
+        """POST /webhooks (or PUT /webhooks/{id} to update the one registered before) — read with
+        :func:`parse_id`."""
+        body = self.webhook_body(url, secret)
+        if webhook_id:
+            return self._request("PUT", f"/webhooks/{int(webhook_id)}", json_body=body)
+        return self._request("POST", "/webhooks", json_body=body)
+
 
 # ---------------------------------------------------------------------------------------------- answers
 def _body_text(body):
@@ -337,6 +426,73 @@ def first_item_id(body, **equal):
             if ident is not None:
                 return ident
     return None
+
+
+def list_page(body):
+    """``(items, pages)`` of a list answer (``{"page", "pages", "limit", "total", "items"}``)."""
+    data = _json(body)
+    items = data.get("items") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise ValueError(f"easybill's answer is not a list: {_snippet(_body_text(body), 200)!r}")
+    pages = data.get("pages")
+    return [item for item in items if isinstance(item, dict)], pages if isinstance(pages, int) else 1
+
+
+def _cents_to_units(value):
+    return Decimal(int(value)) / 100 if isinstance(value, int) and not isinstance(value, bool) else Decimal(0)
+
+
+def document_facts(document):
+    """What the back-sync keeps of a ``Document``: number, document_date, amount and paid_amount (currency
+    units; easybill sends cents), paid_at, cancel_id, is_draft. ``ValueError`` on an answer that is no document."""
+    if isinstance(document, (bytes, bytearray, str)):
+        document = _json(document)
+    if not isinstance(document, dict) or _as_id(document.get("id")) is None:
+        raise ValueError("easybill's answer is not a document")
+    if not isinstance(document.get("is_draft"), bool):
+        raise ValueError(f"document {document.get('id')}: is_draft is missing")
+    day = document.get("document_date")
+    paid_at = document.get("paid_at")
+    return {
+        "id": _as_id(document["id"]),
+        "is_draft": document["is_draft"],
+        "number": _text(document.get("number")) or None,
+        "document_date": date.fromisoformat(day) if isinstance(day, str) and day else None,
+        "amount": _cents_to_units(document.get("amount")),
+        "paid_amount": _cents_to_units(document.get("paid_amount")),
+        "paid_at": date.fromisoformat(paid_at[:10]) if isinstance(paid_at, str) and paid_at else None,
+        "cancel_id": _as_id(document.get("cancel_id")),
+    }
+
+
+def is_sent(post_boxes):
+    """Whether one of a document's post-box entries went out (status OK); waiting or failed ones do not count."""
+    return any(isinstance(box, dict) and box.get("status") == "OK" for box in post_boxes)
+
+
+def document_state(facts, sent=False):
+    """One of :data:`DOCUMENT_STATES` from :func:`document_facts`, in this order: cancelled (``cancel_id``),
+    draft (``is_draft``), paid (``paid_at``, or ``paid_amount`` covering ``amount``), partially paid
+    (``paid_amount`` > 0), sent (a post-box entry went out: ``sent``), else finalised. The swagger's ``status``
+    applies to other document types (delivery notes, orders, offers), never to an invoice."""
+    if facts is None:
+        return "deleted"
+    if facts["cancel_id"]:
+        return "cancelled"
+    if facts["is_draft"]:
+        return "draft"
+    if facts["paid_at"] or (facts["amount"] > 0 and facts["paid_amount"] >= facts["amount"]):
+        return "paid"
+    if facts["paid_amount"] > 0:
+        return "partial"
+    return "sent" if sent else "final"
+
+
+def document_url(pattern, document_id, number=None):
+    """The link that opens a document in easybill's web app: ``pattern`` with ``{id}`` (and ``{number}``)."""
+    if "{id}" not in (pattern or "") or not re.match(r"https?://", pattern):
+        raise ValueError("the easybill link pattern must be an http(s) URL containing {id}")
+    return pattern.replace("{id}", quote(str(int(document_id)))).replace("{number}", quote(_text(number)))
 
 
 def _details(value):

@@ -35,6 +35,7 @@ from . import easybill_product_template
 from . import easybill_res_partner
 from . import easybill_res_company
 from . import easybill_res_config_settings
+from . import easybill_sync
 # the import API: keys, imported invoices, the event stream (seeds 002 and 003)
 from . import import_api_key
 from . import import_api_event

@@ -28,8 +28,10 @@ from ..lib.easybill_client import (
     DEFAULT_BASE_URL,
     FILE_FORMATS,
     RETRY_LATER_STATUSES,
+    SYNC_STEP_NAMES,
     EasybillClient,
     error_message,
+    export_budget,
     first_item_id,
     parse_id,
 )
@@ -109,7 +111,7 @@ class InvoiceBridgeEasybillExport(models.Model):
     easybill_attachment_id = fields.Char("easybill attachment id", readonly=True, copy=False)
     attachment_linked = fields.Boolean("CSV attached in easybill", readonly=True, copy=False)
     finalized = fields.Boolean("Finalised in easybill", readonly=True, copy=False)
-    file_format = fields.Selection(FILE_FORMATS, "e-invoice format", readonly=True, copy=False,
+    file_format = fields.Selection(list(FILE_FORMATS), "e-invoice format", readonly=True, copy=False,
                                    help="The customer's e-invoice format when the draft invoice was created.")
     csv_attachment_id = fields.Many2one("ir.attachment", "CSV", readonly=True, copy=False)
     csv_errors = fields.Text("CSV errors", readonly=True, copy=False)
@@ -355,7 +357,8 @@ class InvoiceBridgeEasybillExport(models.Model):
         """Queue the request of the current step (one outbox message), or close the export when done."""
         self.ensure_one()
         if self.step == "done":
-            self.write({"state": "done", "last_error": False})
+            self.write({"state": "done", "last_error": False,
+                        "easybill_state": "final" if self.finalized else "draft"})
             self.message_post(body=Markup("%s<br/>%s") % (
                 _("Sent to easybill: draft invoice %s with the CSV attached.", self.easybill_document_id),
                 _("Review and finalise it in easybill.")), subtype_xmlid="mail.mt_note")
@@ -372,8 +375,9 @@ class InvoiceBridgeEasybillExport(models.Model):
             return
         self.step_seq += 1
         company = self.company_id
+        # the plan's limit less the back-sync's share (easybill_sync.py): both together never exceed it
         self.env["invoice_bridge.outbox.target"].sudo()._set_rate_limit(
-            self._target(), int(company.ib_easybill_rate_limit or 10))
+            self._target(), export_budget(company.ib_easybill_rate_limit or 10))
         request = self._step_request(client, self.step)
         self.env["invoice_bridge.outbox"]._enqueue({
             "channel": "easybill",
@@ -438,6 +442,11 @@ class InvoiceBridgeEasybillExport(models.Model):
             if step == "customer_create":
                 return client.find_customer(self.customer_number)
             return client.find_documents(self.easybill_customer_id, self._document_title())
+        return self._stored_request(msg, client)
+
+    @api.model
+    def _stored_request(self, msg, client):
+        """The request ``msg`` stored, with the API key (never stored) added."""
         headers = dict(json.loads(msg.headers or "{}"), Authorization=f"Bearer {client.api_key}")
         return Request(msg.method, msg.url, (msg.payload or "").encode("utf-8"), headers, timeout=client.timeout,
                        secrets=(client.api_key,))
@@ -447,7 +456,9 @@ class InvoiceBridgeEasybillExport(models.Model):
         """easybill's answers: 409 (locked), 429 and 5xx are retried later (429 pauses the company's requests),
         other 4xx fail. Every message names its step in words."""
         step = msg.easybill_step
-        label = dict(self._fields["step"]._description_selection(self.env)).get(step, step)
+        label = dict(msg._fields["easybill_step"]._description_selection(self.env)).get(step, step)
+        if step in SYNC_STEP_NAMES:
+            return self._interpret_sync(msg, exchange, label)
         outcome = classify_http(exchange, retry_client_errors=False)
         if exchange.status in RETRY_LATER_STATUSES:
             # 409: easybill is still working on the document ("locked, try again later"); 429: slow down.
@@ -493,6 +504,8 @@ class InvoiceBridgeEasybillExport(models.Model):
         """Store the step's result and queue the next step (or record the failure)."""
         self.ensure_one()
         step, outcome = msg.easybill_step, attempt.outcome
+        if step in SYNC_STEP_NAMES:  # a read of the back-sync: the export itself is done
+            return self._on_sync_result(msg, attempt)
         if outcome.result == FAIL or attempt.given_up:
             self.write({"state": "failed", "last_error": outcome.message})
             return

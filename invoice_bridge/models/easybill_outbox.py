@@ -6,19 +6,25 @@ lines all resume the export at its failed step.
 from odoo import _, api, fields, models
 
 from ..lib.core_outcome import FAIL, Outcome
+from ..lib.easybill_client import SYNC_STEPS
 from .easybill_export import STEPS
 
 EXPORT = "invoice_bridge.easybill.export"
+#: the back-sync's reads of a whole company (easybill_sync.py) are the company's messages
+COMPANY = "res.company"
 
 
 class InvoiceBridgeOutbox(models.Model):
     _inherit = "invoice_bridge.outbox"
 
     channel = fields.Selection(selection_add=[("easybill", "easybill")], ondelete={"easybill": "cascade"})
-    easybill_step = fields.Selection(STEPS, "easybill step", readonly=True)
+    easybill_step = fields.Selection(STEPS + SYNC_STEPS, "easybill step", readonly=True)
 
     def _easybill_exports(self):
-        return {msg.id: self.env[EXPORT].sudo().browse(msg.res_id).exists() for msg in self}
+        """``{message id: its export}`` (empty for a company's message, or when the export was deleted)."""
+        exports = self.env[EXPORT].sudo()
+        return {msg.id: exports.browse(msg.res_id).exists() if msg.res_model == EXPORT else exports.browse()
+                for msg in self}
 
     # Override of the engine's extension point: "easybill: draft invoice for Müller GmbH (November 2026) · Find
     # the customer"
@@ -29,6 +35,11 @@ class InvoiceBridgeOutbox(models.Model):
         exports = mine._easybill_exports()
         for msg in mine:
             export = exports[msg.id]
+            if msg.res_model == COMPANY:
+                company = self.env[COMPANY].sudo().browse(msg.res_id)
+                described[msg.id] = _("easybill back-sync of %(company)s · %(step)s", company=company.name,
+                                      step=steps.get(msg.easybill_step))
+                continue
             what = _("easybill: draft invoice for %(customer)s (%(month)s)",
                      customer=export.partner_id.display_name, month=export._month_label()) if export else \
                 _("easybill: a deleted export")
@@ -39,10 +50,11 @@ class InvoiceBridgeOutbox(models.Model):
     # Override of the engine's extension point: a company's easybill target is shown as its easybill account
     def _channel_target_labels(self, targets):
         labels = super()._channel_target_labels(targets)
-        ids = {int(t.split(":", 1)[1]): t for t in targets if t.startswith("easybill:") and t[9:].isdigit()}
-        if ids:
+        for prefix, label in (("easybill:", _("easybill account of %s")),
+                              ("easybill-sync:", _("easybill back-sync of %s"))):
+            ids = {int(t[len(prefix):]): t for t in targets if t.startswith(prefix) and t[len(prefix):].isdigit()}
             for company in self.env["res.company"].sudo().browse(list(ids)).exists():
-                labels[ids[company.id]] = _("easybill account of %s", company.name)
+                labels[ids[company.id]] = label % company.name
         return labels
 
     # Override of the engine's action: retrying an export's request resumes the export (one Retry)
@@ -60,6 +72,9 @@ class InvoiceBridgeOutbox(models.Model):
         exports = mine._easybill_exports()
         for msg in mine:
             export = exports[msg.id]
+            if msg.res_model == COMPANY:
+                prepared[msg.id] = self.env[EXPORT].sudo()._sync_company_request(msg)
+                continue
             prepared[msg.id] = export._request_for(msg) if export else Outcome(FAIL, _("The export was deleted."))
         return prepared
 
@@ -75,7 +90,9 @@ class InvoiceBridgeOutbox(models.Model):
         result = super(InvoiceBridgeOutbox, self - mine)._channel_after_attempts(attempts)
         exports = mine._easybill_exports()
         for msg in mine:
-            if exports[msg.id]:
+            if msg.res_model == COMPANY:
+                self.env[EXPORT].sudo()._on_company_sync_result(msg, attempts[msg.id])
+            elif exports[msg.id]:
                 exports[msg.id]._on_step_result(msg, attempts[msg.id])
         return result
 
@@ -130,4 +147,9 @@ class InvoiceBridgeSyncLog(models.Model):
     # Override of the sync log's extension point: the companies' easybill API keys
     def _ib_known_secrets(self):
         self.env.cr.execute("SELECT ib_easybill_api_key FROM res_company WHERE ib_easybill_api_key IS NOT NULL")
-        return (*super()._ib_known_secrets(), *(row[0] for row in self.env.cr.fetchall()))
+        keys = [row[0] for row in self.env.cr.fetchall()]
+        # the back-sync's webhook URL tokens and secrets (derived, see easybill_sync.py)
+        companies = self.env[COMPANY].sudo().search([("ib_easybill_webhook_nonce", "!=", False)])
+        derived = [c._ib_easybill_derived(purpose) for c in companies for purpose in ("webhook-token",
+                                                                                       "webhook-secret")]
+        return (*super()._ib_known_secrets(), *keys, *derived)

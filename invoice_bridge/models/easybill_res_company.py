@@ -1,6 +1,12 @@
-from odoo import fields, models
+import hashlib
+import hmac
+import secrets
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..lib.easybill_client import DEFAULT_BASE_URL as EASYBILL_URL
+from ..lib.easybill_client import DEFAULT_DOCUMENT_URL, WEBHOOK_PATH, document_url
 
 
 class ResCompany(models.Model):
@@ -27,6 +33,56 @@ class ResCompany(models.Model):
         "Finalise in easybill", help="Finalise the easybill invoice right away instead of leaving a draft "
                                      "for the accountant to review.")
     ib_easybill_last_period = fields.Date("Last exported month", readonly=True)
+
+    ib_easybill_document_url = fields.Char(
+        "easybill link", default=DEFAULT_DOCUMENT_URL,
+        help="How a document opens in easybill's web app: a URL with {id} (easybill's document id) and, "
+             "optionally, {number}.")
+    ib_easybill_webhook_id = fields.Char("easybill webhook", readonly=True, copy=False,
+                                         help="The id of the webhook registered in easybill for the back-sync.")
+    ib_easybill_webhook_nonce = fields.Char(readonly=True, copy=False, groups="base.group_system",
+                                            help="Derives the webhook URL's token and secret (never stored).")
+    ib_easybill_synced_on = fields.Date("easybill read up to", readonly=True, copy=False,
+                                        help="The back-sync has read the invoices edited up to this day.")
+
+    @api.constrains("ib_easybill_document_url")
+    def _check_ib_easybill_document_url(self):
+        for company in self.filtered("ib_easybill_document_url"):
+            try:
+                document_url(company.ib_easybill_document_url, 1)
+            except ValueError as exc:
+                raise ValidationError(_("easybill link: %s", exc)) from None
+
+    def _ib_easybill_derived(self, purpose):
+        """A value derived from the database secret and the company's nonce: nothing to steal at rest."""
+        self.ensure_one()
+        nonce = self.sudo().ib_easybill_webhook_nonce
+        if not nonce:
+            return False
+        key = self.env["ir.config_parameter"].sudo().get_param("database.secret", "")
+        message = f"invoice_bridge.easybill.{purpose}:{self.id}:{nonce}".encode()
+        return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+
+    def _ib_easybill_webhook_url(self):
+        self.ensure_one()
+        token = self._ib_easybill_derived("webhook-token")
+        return token and f"{self.get_base_url()}{WEBHOOK_PATH}/{self.id}/{token}"
+
+    def _ib_easybill_check_webhook_token(self, token):
+        expected = self._ib_easybill_derived("webhook-token")
+        return bool(expected) and hmac.compare_digest(expected.encode(), (token or "").encode())
+
+    def action_ib_easybill_register_webhook(self):
+        """Register (or update) the back-sync's webhook in easybill: a new URL token and secret each time."""
+        if not self.env.user.has_group("base.group_system"):
+            raise AccessError(_("Only administrators may register easybill webhooks."))
+        for company in self:
+            if not company.sudo().ib_easybill_api_key:
+                raise UserError(_("Set the easybill API key of %s first.", company.name))
+            company.sudo().ib_easybill_webhook_nonce = secrets.token_urlsafe(32)
+            self.env.registry.clear_cache()  # the derived values are secrets the sync log masks
+            self.env["invoice_bridge.easybill.export"]._sync_queue(company, "webhook_register")
+        return True
 
     # Override of res.company: a changed secret is masked at once (the sync log caches the known secrets)
     def write(self, vals):

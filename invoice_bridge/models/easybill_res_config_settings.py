@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import _, fields, models
 
 
 class ResConfigSettings(models.TransientModel):
@@ -12,3 +12,14 @@ class ResConfigSettings(models.TransientModel):
     ib_easybill_line_selection = fields.Selection(related="company_id.ib_easybill_line_selection", readonly=False)
     ib_easybill_move_state = fields.Selection(related="company_id.ib_easybill_move_state", readonly=False)
     ib_easybill_auto_finalize = fields.Boolean(related="company_id.ib_easybill_auto_finalize", readonly=False)
+    ib_easybill_document_url = fields.Char(related="company_id.ib_easybill_document_url", readonly=False)
+    ib_easybill_webhook_id = fields.Char(related="company_id.ib_easybill_webhook_id")
+
+    def action_ib_easybill_register_webhook(self):
+        """The settings' button: register the back-sync's webhook of the company (administrators)."""
+        self.ensure_one()
+        self.execute()  # the API key just typed counts
+        self.company_id.action_ib_easybill_register_webhook()
+        return {"type": "ir.actions.client", "tag": "display_notification", "params": {
+            "type": "success", "sticky": False, "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            "message": _("The webhook is being registered in easybill (see the sync log).")}}

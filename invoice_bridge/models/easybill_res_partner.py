@@ -10,7 +10,7 @@ class ResPartner(models.Model):
         "easybill customer id", company_dependent=True, copy=False, groups="invoice_bridge.group_invoice_bridge_user",
         help="The customer's id in this company's easybill account (found or created by the first export).")
     ib_easybill_file_format = fields.Selection(
-        FILE_FORMATS, "easybill e-invoice format", groups="invoice_bridge.group_invoice_bridge_user",
+        list(FILE_FORMATS), "easybill e-invoice format", groups="invoice_bridge.group_invoice_bridge_user",
         help="For a customer who needs an e-invoice (e.g. a public authority: XRechnung): easybill generates the "
              "invoice in this format (the document's file_format_config). Empty: easybill's usual PDF.")
     ib_easybill_export_count = fields.Integer("easybill", compute="_compute_ib_easybill_export_count",

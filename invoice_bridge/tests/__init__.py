@@ -31,3 +31,4 @@ from . import test_import_api_batch
 # the accountant's path in a browser (JS tours)
 from . import test_ui_tours
 from . import test_ui_tours_easybill
+from . import test_easybill_sync

@@ -104,6 +104,9 @@ ROUTES = {
     ("GET", "/api/sales/invoices/"):                                (401,    401,    403,      200,     200,  200),
     # a wrong token: 404 for everyone (the right one, in test_extract.py: 204)
     ("POST", "/invoice_bridge/iap_extract/webhook/<string:token>"): (404,    404,    404,      404,     404,  404),
+    # the same for easybill's (the right one, in test_easybill_sync.py: 204)
+    ("POST", "/invoice_bridge/easybill/webhook/<int:company_id>/<string:token>"):
+                                                                    (404,    404,    404,      404,     404,  404),
 }
 
 

@@ -34,6 +34,7 @@ UPDATE = "/api/sales/update/invoice/"
 OPENAPI = "/api/sales/openapi.json"
 SSE = "/api/sales/sse/invoices/"
 EXTRACT_WEBHOOK = "/invoice_bridge/iap_extract/webhook"
+EASYBILL_WEBHOOK = "/invoice_bridge/easybill/webhook"
 
 #: the groups of each kind of user (``public`` is Odoo's public user)
 GROUPS = {
@@ -59,6 +60,8 @@ ROUTE_CALLS = {
     ("GET", "/api/sales/invoices/"): {"path": "/api/sales/invoices/"},
     ("GET", SSE): {"path": SSE, "stream": True},
     ("POST", EXTRACT_WEBHOOK + "/<string:token>"): {"path": EXTRACT_WEBHOOK + "/access-token", "body": b"{}"},
+    ("POST", EASYBILL_WEBHOOK + "/<int:company_id>/<string:token>"): {"path": EASYBILL_WEBHOOK + "/1/access-token",
+                                                                       "body": b"{}"},
 }
 
 

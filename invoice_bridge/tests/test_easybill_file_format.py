@@ -44,3 +44,16 @@ class TestEasybillFileFormat(EasybillCase):
         self.services(partner=contact)
         export = self.export()
         self.assertEqual(export.file_format, "zugferd2_2")
+
+    def test_the_choices_reach_the_ui(self):
+        """A selection given as a tuple is reflected nowhere (Odoo reads a field's options from
+        ir.model.fields.selection, filled only from a list): the form's dropdown was empty, the export's form
+        crashed on a set format. The UI's own call, fields_get in the user's language, lists every option."""
+        for model, field, values in (
+                ("res.partner", "ib_easybill_file_format", ["zugferd1", "xrechnung3_0_xml"]),
+                ("invoice_bridge.easybill.export", "file_format", ["zugferd2_2"]),
+                ("invoice_bridge.easybill.export", "easybill_state", ["draft", "paid", "deleted"])):
+            options = dict(self.env[model].with_user(self.accountant).with_context(lang="en_US").fields_get(
+                [field])[field]["selection"])
+            for value in values:
+                self.assertIn(value, options, f"{model}.{field}")

@@ -41,3 +41,18 @@ class TestEasybillTour(EasybillCase, HttpCase):
         self.assertTrue(documents[int(export.easybill_document_id)]["is_draft"])
         attachment = self.fake.attachments[int(export.easybill_attachment_id)]
         self.assertEqual(attachment["document_id"], int(export.easybill_document_id))
+
+    def test_back_sync_and_pivot(self):
+        """README, What became of the draft: the accountant finalised and was paid in easybill; Refresh from
+        easybill on the export shows it (number, Paid, the PDF, a note), the pivot sums the month."""
+        self.services()
+        export = self.Export._export_period(self.company, date(2026, 10, 1))
+        self.drain()
+        document_id = int(export.easybill_document_id)
+        self.fake.complete(document_id)
+        self.fake.add_payment(document_id)
+        with drain_after_commit():
+            self.start_tour(f"/odoo/action-invoice_bridge.easybill_export_action/{export.id}",
+                            "invoice_bridge_tour_easybill_back_sync", login=self.login, timeout=120)
+        self.env.invalidate_all()
+        self.assertRecordValues(export, [{"easybill_state": "paid", "easybill_open_amount": 0.0}])

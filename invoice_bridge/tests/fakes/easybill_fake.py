@@ -8,6 +8,12 @@ the shape ``{"code": <HTTP status>, "message": ...}``. Used by tests and the off
 
 The API lives below ``/rest/v1`` (see :attr:`FakeEasybill.api_url`). Control endpoints: ``GET /_fake/state``,
 ``POST /_fake/fail`` (a JSON object of :meth:`FakeEasybill.fail_next`'s arguments), ``POST /_fake/reset``.
+
+What the accountant does in easybill's web app is driven by a test (:meth:`FakeEasybill.complete`,
+:meth:`~FakeEasybill.add_payment`, :meth:`~FakeEasybill.send_by_email`, :meth:`~FakeEasybill.cancel`,
+:meth:`~FakeEasybill.delete`): each change is checked against the swagger's ``Document``/``PostBox`` definitions,
+moves ``edited_at``, and is announced to the registered webhooks (``POST /webhooks``) whose events include it,
+as easybill does: a JSON body naming the event (its shape is not in the swagger; a client must not rely on it).
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ import re
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections import deque
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -31,6 +39,7 @@ from email.message import Message
 from email.parser import HeaderParser
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 from .core_loopback import CONTROL_PREFIX, LoopbackHandler, LoopbackServer, serve_until_signalled
 from .easybill_swagger2 import Swagger
@@ -50,7 +59,15 @@ ROUTES = (
     ("GET", "/documents", "_list_documents"),
     ("POST", "/documents", "_create_document"),
     ("GET", "/documents/{id}", "_get_document"),
+    ("DELETE", "/documents/{id}", "_delete_document"),
     ("PUT", "/documents/{id}/done", "_finish_document"),
+    ("GET", "/documents/{id}/pdf", "_document_pdf"),
+    ("GET", "/post-boxes", "_list_post_boxes"),
+    ("GET", "/webhooks", "_list_webhooks"),
+    ("POST", "/webhooks", "_create_webhook"),
+    ("GET", "/webhooks/{id}", "_get_webhook"),
+    ("PUT", "/webhooks/{id}", "_update_webhook"),
+    ("DELETE", "/webhooks/{id}", "_delete_webhook"),
     ("POST", "/attachments", "_create_attachment"),
     ("GET", "/attachments/{id}", "_get_attachment"),
     ("PUT", "/attachments/{id}", "_update_attachment"),
@@ -60,7 +77,11 @@ _ROUTE_PATTERNS = [(re.compile(re.sub(r"\{\w+\}", r"(\\d+)", template)), method,
                    for method, template, name in ROUTES]
 #: the list filters the fake implements (exact match on the field, comma lists or ``name[]``)
 CUSTOMER_FILTERS = ("number", "country", "zip_code", "first_name", "last_name", "company_name")
-DOCUMENT_FILTERS = ("customer_id", "type", "is_draft", "title", "number")
+DOCUMENT_FILTERS = ("customer_id", "type", "is_draft", "title", "number", "cancel_id", "paid_at", "edited_at",
+                    "document_date")
+POST_BOX_FILTERS = ("document_id", "type", "status")
+#: filters whose value is one day or a range ``from,to`` (the swagger's "between like 2015-01-01,2015-12-31")
+DATE_FILTERS = ("paid_at", "edited_at", "document_date")
 _PAGING = ("limit", "page")
 #: an attachment belongs to at most one of these
 CONTEXTS = ("customer_id", "document_id", "project_id")
@@ -81,6 +102,9 @@ class _ApiError(Exception):
 
 class _Handler(LoopbackHandler):
     server_version = "FakeEasybill"
+
+    def do_DELETE(self):
+        self.server.receiver._on_request(self)
 
 
 @functools.cache
@@ -158,6 +182,11 @@ class FakeEasybill(LoopbackServer):
             self._documents: dict[int, dict] = {}
             self._attachments: dict[int, dict] = {}
             self._contents: dict[int, tuple[bytes, str]] = {}
+            self._post_boxes: dict[int, dict] = {}
+            self._webhooks: dict[int, dict] = {}
+            self._pending_events: list[tuple[str, dict]] = []
+            #: every webhook call made: {"url", "event", "body", "status" (the answer's, 0: none)}
+            self.webhook_calls: list[dict] = []
             self._requests: list[dict] = []
             self._failures: list[dict] = []
             self._window: deque[float] = deque()
@@ -389,6 +418,15 @@ class FakeEasybill(LoopbackServer):
                 continue
             if name not in filters:
                 raise _ApiError(501, f"the fake does not implement the filter {name!r}")
+            if name in DATE_FILTERS and values[-1] != "null":
+                first, _sep, last = values[-1].partition(",")
+                try:
+                    first, last = date.fromisoformat(first), date.fromisoformat(last or first)
+                except ValueError as exc:
+                    raise _ApiError(400, f"query {name}: {values[-1]!r} is not a day or a range of days") from exc
+                items = [item for item in items if item.get(name)
+                         and first <= date.fromisoformat(item[name][:10]) <= last]
+                continue
             split = [re.split(r"(?<!\\),", v) if escaped else v.split(",") for v in values]
             wanted = {part.replace("\\,", ",") if escaped else part for parts in split for part in parts}
             items = [item for item in items if _text(item.get(name)) in wanted]
@@ -482,6 +520,159 @@ class FakeEasybill(LoopbackServer):
             document["edited_at"] = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
         return 200, document
 
+    def _delete_document(self, record: dict, data: None, document_id: int) -> tuple[int, tuple[bytes, str]]:
+        self._get(self._documents, document_id, "document")
+        del self._documents[document_id]
+        return 204, (b"", "application/json")
+
+    def _document_pdf(self, record: dict, data: None, document_id: int) -> tuple[int, tuple[bytes, str]]:
+        """The document as a (tiny, valid) PDF naming its number; a draft's PDF says DRAFT."""
+        document = self._get(self._documents, document_id, "document")
+        text = f"easybill invoice {document['number'] or 'DRAFT'} ({document['id']})"
+        return 200, (_tiny_pdf(text), "application/pdf")
+
+    def _list_post_boxes(self, record: dict, data: None) -> tuple[int, dict]:
+        return 200, self._list(self._post_boxes, record, POST_BOX_FILTERS)
+
+    def _list_webhooks(self, record: dict, data: None) -> tuple[int, dict]:
+        return 200, self._list(self._webhooks, record, ())
+
+    def _create_webhook(self, record: dict, data: dict) -> tuple[int, dict]:
+        webhook = {"is_active": False, **data, "id": self._new_id(), "last_response": {}}
+        self._webhooks[webhook["id"]] = webhook
+        return 201, webhook
+
+    def _get_webhook(self, record: dict, data: None, webhook_id: int) -> tuple[int, dict]:
+        return 200, self._get(self._webhooks, webhook_id, "webhook")
+
+    def _update_webhook(self, record: dict, data: dict, webhook_id: int) -> tuple[int, dict]:
+        self._get(self._webhooks, webhook_id, "webhook").update(data)
+        return 200, self._webhooks[webhook_id]
+
+    def _delete_webhook(self, record: dict, data: None, webhook_id: int) -> tuple[int, tuple[bytes, str]]:
+        self._get(self._webhooks, webhook_id, "webhook")
+        del self._webhooks[webhook_id]
+        return 204, (b"", "application/json")
+
+    # -- what the accountant does in easybill (driven by a test) -----------------------------------------
+
+    @property
+    def webhooks(self) -> dict[int, dict]:
+        with self._lock:
+            return copy.deepcopy(self._webhooks)
+
+    @property
+    def post_boxes(self) -> dict[int, dict]:
+        with self._lock:
+            return copy.deepcopy(self._post_boxes)
+
+    def _changed(self, document: dict, event: str) -> None:
+        """A document changed (lock held): ``edited_at`` moves, the document must still be a valid answer."""
+        # easybill's times are Europe/Berlin ("Please use the timezone Europe/Berlin")
+        document["edited_at"] = datetime.now(ZoneInfo("Europe/Berlin")).strftime("%Y-%m-%d %H:%M:%S")
+        # null where the swagger types a value: "Date or datetime can be null because the attributes have been
+        # added later" (the swagger's introduction); easybill answers nulls for unset fields
+        problems = self.swagger.validate_answer("Document", {k: v for k, v in document.items() if v is not None})
+        if problems:
+            raise AssertionError(f"the fake made an invalid Document: {'; '.join(problems)}")
+        self._pending_events.append((event, {"id": document["id"], "type": document["type"]}))
+
+    def _announce(self) -> None:
+        """Call the registered webhooks with the changes just made (outside the lock: the client may call back)."""
+        with self._lock:
+            events, self._pending_events = self._pending_events, []
+            hooks = [dict(h) for h in self._webhooks.values() if h.get("is_active")]
+        for event, data in events:
+            for hook in hooks:
+                if event not in hook.get("events", ()):
+                    continue
+                body = json.dumps({"event": event, "data": data}).encode()
+                status = 0
+                try:
+                    request = urllib.request.Request(hook["url"], data=body, method="POST",
+                                                     headers={"Content-Type": "application/json"})
+                    with urllib.request.urlopen(request, timeout=30) as answer:
+                        status = answer.status
+                except urllib.error.HTTPError as exc:
+                    status = exc.code
+                except OSError:
+                    status = 0
+                with self._lock:
+                    self.webhook_calls.append({"url": hook["url"], "event": event, "body": body, "status": status})
+
+    def complete(self, document_id: int) -> dict:
+        """The accountant finalises the draft (as PUT /documents/{id}/done)."""
+        with self._lock:
+            self._finish_document({}, None, document_id)
+            self._changed(self._documents[document_id], "document.completed")
+            document = copy.deepcopy(self._documents[document_id])
+        self._announce()
+        return document
+
+    def add_payment(self, document_id: int, amount: int | None = None, day: str | None = None) -> dict:
+        """A payment of ``amount`` cents (None: what is still open) on ``day``; ``paid_at`` once fully paid."""
+        with self._lock:
+            document = self._get(self._documents, document_id, "document")
+            if document["is_draft"]:
+                raise ValueError("a draft cannot be paid")
+            open_ = document["amount"] - document["paid_amount"]
+            document["paid_amount"] += open_ if amount is None else int(amount)
+            if document["paid_amount"] >= document["amount"]:
+                document["paid_at"] = day or date.today().isoformat()
+            self._changed(document, "document.payment_add")
+            document = copy.deepcopy(document)
+        self._announce()
+        return document
+
+    def send_by_email(self, document_id: int, status: str = "OK") -> dict:
+        """easybill e-mails the document: a post-box entry (``status`` OK: sent; WAITING: not yet)."""
+        with self._lock:
+            document = self._get(self._documents, document_id, "document")
+            now = datetime.now()
+            box = {"id": self._new_id(), "document_id": document_id, "to": "kunde@example.com",
+                   "from": "rechnung@example.com", "subject": f"Rechnung {document['number']}", "message": "",
+                   "date": now.date().isoformat(), "created_at": now.strftime("%Y-%m-%d %H:%M:%S"),
+                   "processed_at": now.strftime("%Y-%m-%d %H:%M:%S") if status == "OK" else None,
+                   "send_by_self": False, "send_with_attachment": True, "type": "EMAIL", "status": status,
+                   # no post_send_type: its description says "" for an e-mail, its enum refuses "" (left out)
+                   "status_msg": None, "document_file_type": None, "login_id": 1}
+            problems = self.swagger.validate_answer("PostBox", {k: v for k, v in box.items()
+                                                                if v is not None or k == "document_file_type"})
+            if problems:
+                raise AssertionError(f"the fake made an invalid PostBox: {'; '.join(problems)}")
+            self._post_boxes[box["id"]] = box
+            document["last_postbox_id"] = box["id"]
+            self._changed(document, "document.update")
+            if status == "OK":
+                self._pending_events.append(("postbox.sent", {"id": box["id"], "document_id": document_id}))
+        self._announce()
+        return box
+
+    def cancel(self, document_id: int) -> dict:
+        """The invoice is cancelled: a STORNO document, whose id becomes the invoice's ``cancel_id``."""
+        with self._lock:
+            document = self._get(self._documents, document_id, "document")
+            if document["is_draft"]:
+                raise ValueError("a draft is deleted, not cancelled")
+            storno = {**copy.deepcopy(document), "id": self._new_id(), "type": "STORNO", "cancel_id": None,
+                      "number": f"S{document['number']}", "paid_amount": 0, "paid_at": None, "attachment_ids": []}
+            self._documents[storno["id"]] = storno
+            document["cancel_id"] = storno["id"]
+            self._changed(document, "document.update")
+            document = copy.deepcopy(document)
+        self._announce()
+        return document
+
+    def delete(self, document_id: int) -> None:
+        """The accountant deletes the draft (easybill deletes drafts only)."""
+        with self._lock:
+            document = self._get(self._documents, document_id, "document")
+            if not document["is_draft"]:
+                raise ValueError("a final document is cancelled, not deleted")
+            del self._documents[document_id]
+            self._pending_events.append(("document.deleted", {"id": document_id, "type": document["type"]}))
+        self._announce()
+
     def _create_attachment(self, record: dict, data: None) -> tuple[int, dict]:
         try:
             fields = parse_multipart(record["headers"].get("content-type", ""), record["body"])
@@ -526,6 +717,26 @@ class FakeEasybill(LoopbackServer):
     def _attachment_content(self, record: dict, data: None, attachment_id: int) -> tuple[int, tuple[bytes, str]]:
         self._get(self._attachments, attachment_id, "attachment")
         return 200, self._contents[attachment_id]
+
+
+def _tiny_pdf(text: str) -> bytes:
+    """A one-page PDF showing ``text`` (valid: cross-reference offsets computed)."""
+    text = text.replace("\\", "").replace("(", "").replace(")", "")
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("latin-1", "replace")
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
 
 
 def main(argv=None) -> int:

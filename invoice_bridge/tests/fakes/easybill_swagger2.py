@@ -112,6 +112,15 @@ class Swagger:
                 problems.append(f"{_json_path(where)}: {error.message}")
         return list(dict.fromkeys(problems))
 
+    def validate_answer(self, definition_name: str, body) -> list[str]:
+        """Problems of ``body`` as easybill would answer it (read-only properties allowed); [] when valid."""
+        key = definition_name + " (answer)"
+        validator = self._validators.get(key)
+        if validator is None:
+            schema = {**self._definitions[definition_name], "definitions": self._definitions}
+            validator = self._validators[key] = Draft4Validator(schema, format_checker=_FORMATS)
+        return [f"{_json_path(list(e.absolute_path))}: {e.message}" for e in validator.iter_errors(body)]
+
     def validate_query(self, method: str, path_template: str, query: dict[str, list[str]]) -> list[str]:
         """Problems of the query string (parsed, name -> values); ``name[]`` repeats a value (easybill's arrays)."""
         declared = {p["name"]: p for p in self._parameters(method, path_template) if p["in"] == "query"}
