@@ -111,12 +111,101 @@ class AccountMove(models.Model):
         return posted
 
     def _ib_extract_auto(self, modes):
-        """Digitize the draft vendor bills of companies set to do it automatically in one of ``modes``."""
+        """Digitize the draft vendor bills of companies set to do it automatically in one of ``modes``; an
+        e-invoice (structured data Odoo reads itself) is filled from its XML instead, and no credit is spent."""
+        if self.env.context.get("ib_edi_filling"):  # the note posted by _ib_edi_fill
+            return
         todo = self.filtered(lambda m: m.company_id.ib_extract_auto in modes and m.state == "draft"
                              and m.move_type in ("in_invoice", "in_refund")
                              and m.ib_extract_state == "no_extract_requested" and m._ib_extract_attachment())
-        if todo:
-            todo.action_ib_digitize()
+        decoded = self.browse()
+        for move in todo:
+            file_data = move._ib_edi_file()
+            if file_data is not None:
+                move._ib_edi_fill(file_data)
+                decoded |= move
+        if todo - decoded:
+            (todo - decoded).action_ib_digitize()
+
+    # ------------------------------------------------------------------- e-invoices: no credit spent
+    def _ib_edi_file(self):
+        """The structured invoice Odoo decodes itself among this bill's documents (Factur-X/ZUGFeRD embedded in
+        a PDF, UBL/XRechnung, CII: an XML, attached or embedded, that has a decoder), or None."""
+        self.ensure_one()
+        # the main document first (being set when the upload hook runs), then the bill's other files
+        # (searched: the attachment_ids cache does not follow a write of an attachment's res_id)
+        attachments = self.message_main_attachment_id | self.env["ir.attachment"].sudo().search(
+            [("res_model", "=", self._name), ("res_id", "=", self.id)], order="id")
+        if not attachments:
+            return None
+        if hasattr(attachments, "_unwrap_edi_attachments"):  # Odoo 18
+            files = attachments._unwrap_edi_attachments()
+        else:  # Odoo 19: the document import mixin of account.move
+            files = self._to_files_data(attachments)
+            files += self._unwrap_attachments(files)
+        found = None
+        for file_data in files:
+            if found is None and file_data.get("xml_tree") is not None and \
+                    self._get_edi_decoder(file_data, new=False):
+                found = file_data
+            if file_data.get("on_close"):
+                file_data["on_close"]()
+        return found
+
+    @api.model
+    def _ib_edi_name(self, file_data):
+        return file_data.get("filename") or file_data.get("name") or _("the document")
+
+    @api.model
+    def _ib_edi_total(self, file_data):
+        """The total due the e-invoice states (CII ``GrandTotalAmount``, UBL ``TaxInclusiveAmount``), or None."""
+        tree = file_data["xml_tree"]
+        for path in ("//*[local-name()='SpecifiedTradeSettlementHeaderMonetarySummation']"
+                     "/*[local-name()='GrandTotalAmount']",
+                     "//*[local-name()='LegalMonetaryTotal']/*[local-name()='TaxInclusiveAmount']"):
+            for node in tree.xpath(path):
+                try:
+                    return float(node.text)
+                except (TypeError, ValueError):
+                    continue
+        return None
+
+    def _ib_edi_ocr_reason(self, file_data):
+        """Why OCR may still help a bill filled from its e-invoice ("" when nothing would): no supplier, no
+        lines, or a total other than the XML's."""
+        self.ensure_one()
+        if not self.partner_id:
+            return _("the e-invoice named no supplier Odoo knows")
+        if not self.invoice_line_ids:
+            return _("the e-invoice gave the bill no lines")
+        total = self._ib_edi_total(file_data)
+        if total is not None and self.currency_id.compare_amounts(total, self.amount_total):
+            return _("the bill's total %(bill)s is not the e-invoice's %(xml)s", bill=self.amount_total, xml=total)
+        return ""
+
+    def _ib_edi_fill(self, file_data):
+        """Fill the bill from its e-invoice (unless Odoo already did) and say so; no credit is used."""
+        self.ensure_one()
+        message = _("decoded from the embedded XML, no credit used")
+        if self.ib_extract_status_msg == message:  # said once (the upload hook runs for each main attachment)
+            return
+        self.ib_extract_status_msg = message  # first: Odoo's import below posts, which runs the hook again
+        if not self.invoice_line_ids:  # Odoo's own upload decodes it first; a file posted otherwise is decoded here
+            origin = file_data.get("originator_pdf") or file_data.get("origin_attachment") or file_data.get(
+                "attachment")
+            if hasattr(origin, "_unwrap_edi_attachments"):  # Odoo 18 takes attachments, 19 files data
+                self._extend_with_attachments(origin, new=False)
+            else:
+                files = self._to_files_data(origin)
+                self._extend_with_attachments(files + self._unwrap_attachments(files), new=False)
+        self.env["invoice_bridge.sync.log"]._log({
+            "channel": "iap_extract", "direction": "inbound", "state": "success", "company_id": self.company_id.id,
+            "partner_id": self.partner_id.id, "res_model": self._name, "res_id": self.id,
+            "message": f"{self._ib_edi_name(file_data)}: {message}"})
+        self.with_context(ib_edi_filling=True).message_post(body=_(
+            "Digitization: %(file)s is an e-invoice Odoo reads itself (%(what)s).",
+                                 file=self._ib_edi_name(file_data), what=message),
+                          subtype_xmlid="mail.mt_note")
 
     # ------------------------------------------------------------------------------------ actions
     def action_ib_digitize(self):
@@ -130,6 +219,19 @@ class AccountMove(models.Model):
                     not move._ib_extract_attachment():
                 raise UserError(_("Only draft vendor bills with a PDF, PNG, JPG or BMP document can be digitized."))
         todo = self.filtered(lambda m: m.ib_extract_state in DIGITIZABLE)
+        for move in todo:
+            # an e-invoice: OCR only when the decoded bill lacks something the XML should have given it
+            file_data = move._ib_edi_file()
+            reason = file_data is not None and move._ib_edi_ocr_reason(file_data)
+            if reason:
+                move.message_post(body=_("Digitized although it is an e-invoice: %s.", reason),
+                                  subtype_xmlid="mail.mt_note")
+            if file_data is not None and not reason:
+                raise UserError(_(
+                    "%(bill)s was filled from its e-invoice (%(file)s), which Odoo reads itself: digitizing it "
+                    "would spend a credit for nothing. Digitize is offered when the decoded bill has no supplier, "
+                    "no lines, or a total other than the e-invoice's.", bill=move.display_name,
+                    file=self._ib_edi_name(file_data)))
         for move in todo:
             move.write({"ib_extract_state": "waiting_extraction", "ib_extract_document_id": 0,
                         "ib_extract_document_token": False, "ib_extract_results": False,

@@ -32,3 +32,4 @@ from . import test_import_api_batch
 from . import test_ui_tours
 from . import test_ui_tours_easybill
 from . import test_easybill_sync
+from . import test_extract_edi
