@@ -146,6 +146,7 @@ class InvoiceBridgeSyncLog(models.Model):
 
     # Override of the sync log's extension point: the companies' easybill API keys
     def _ib_known_secrets(self):
+        self.env[COMPANY].flush_model(["ib_easybill_api_key"])  # a key saved in this transaction is masked too
         self.env.cr.execute("SELECT ib_easybill_api_key FROM res_company WHERE ib_easybill_api_key IS NOT NULL")
         keys = [row[0] for row in self.env.cr.fetchall()]
         # the back-sync's webhook URL tokens and secrets (derived, see easybill_sync.py)

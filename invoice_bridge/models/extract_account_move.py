@@ -271,6 +271,7 @@ class AccountMove(models.Model):
         if not token and create:
             token = secrets.token_hex(16)
             params.set_param("invoice_bridge.extract_webhook_token", token)
+            self.env.registry.clear_cache()  # a secret the sync log masks
         return token
 
     def action_ib_extract_refresh(self):

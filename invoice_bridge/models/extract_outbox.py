@@ -22,11 +22,6 @@ class InvoiceBridgeOutbox(models.Model):
 
     channel = fields.Selection(selection_add=[("iap_extract", CHANNEL_LABEL)], ondelete={"iap_extract": "cascade"})
 
-    # Override of the sync log's extension point: the companies' tokens and Odoo's IAP account tokens
-    def _ib_known_secrets(self):
-        self.env.cr.execute("""SELECT ib_extract_token FROM res_company WHERE ib_extract_token IS NOT NULL
-                               UNION SELECT account_token FROM iap_account WHERE account_token IS NOT NULL""")
-        return (*super()._ib_known_secrets(), *(row[0] for row in self.env.cr.fetchall()))
     extract_call = fields.Selection(CALLS, "Extract call", readonly=True)
 
     # Override of the engine's extension point: "Digitization: send the document of BILL/2026/11/0001"
@@ -219,8 +214,15 @@ class InvoiceBridgeSyncLog(models.Model):
 
     channel = fields.Selection(selection_add=[("iap_extract", CHANNEL_LABEL)], ondelete={"iap_extract": "cascade"})
 
-    # Override of the sync log's extension point: the companies' tokens and Odoo's IAP account tokens
+    # Override of the sync log's extension point: the companies' tokens, Odoo's IAP account tokens and the token of
+    # this database's callback URL (an error answer may echo the webhook_url it was sent)
     def _ib_known_secrets(self):
+        self.env["res.company"].flush_model(["ib_extract_token"])  # a token saved in this transaction is masked too
+        self.env["iap.account"].flush_model(["account_token"])
+        self.env["ir.config_parameter"].flush_model(["key", "value"])
         self.env.cr.execute("""SELECT ib_extract_token FROM res_company WHERE ib_extract_token IS NOT NULL
-                               UNION SELECT account_token FROM iap_account WHERE account_token IS NOT NULL""")
-        return (*super()._ib_known_secrets(), *(row[0] for row in self.env.cr.fetchall()))
+                               UNION SELECT account_token FROM iap_account WHERE account_token IS NOT NULL
+                               UNION SELECT value FROM ir_config_parameter
+                                     WHERE key = 'invoice_bridge.extract_webhook_token'""")
+        mine = [row[0] for row in self.env.cr.fetchall()]  # before super(): its statements reuse the cursor
+        return (*super()._ib_known_secrets(), *mine)

@@ -104,5 +104,7 @@ class InvoiceBridgeSyncLog(models.Model):
 
     # Override of the sync log's extension point: the signing secrets, current and previous
     def _ib_known_secrets(self):
+        self.env["invoice_bridge.webhook.endpoint"].flush_model(["secret", "previous_secret"])  # this transaction's
         self.env.cr.execute("SELECT secret, previous_secret FROM invoice_bridge_webhook_endpoint")
-        return (*super()._ib_known_secrets(), *(s for row in self.env.cr.fetchall() for s in row if s))
+        mine = [s for row in self.env.cr.fetchall() for s in row if s]  # before super(): it reuses the cursor
+        return (*super()._ib_known_secrets(), *mine)

@@ -7,6 +7,7 @@ from . import test_core_access
 from . import test_core_constraints
 from . import test_core_labels
 from . import test_core_live
+from . import test_core_secrets
 # webhooks
 from . import test_webhook_events
 from . import test_webhook_pdf
