@@ -9,6 +9,7 @@ import xmlrpc.client
 from datetime import timedelta
 
 from odoo import Command, fields, http
+from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
 from .test_import_api import IMPORT, SAMPLE, UPDATE, ImportApiCase, issue_key
@@ -32,7 +33,7 @@ class TestImportApiAttacks(ImportApiCase):
                                       company_id=cls.company.id, company_ids=[Command.set(cls.company.ids)],
                                       password="manager_a-password")
         cls.internal_a = new_test_user(cls.env, "internal_a", groups="base.group_user", company_id=cls.company.id,
-                                       company_ids=[Command.set(cls.company.ids)])
+                                       company_ids=[Command.set(cls.company.ids)], password="internal_a-password")
 
     def payload(self, **overrides):
         data = json.loads(SAMPLE)
@@ -121,6 +122,27 @@ class TestImportApiAttacks(ImportApiCase):
         status, body = self.call(UPDATE, {"invoice_no": "NOPE", "items": []}, key=False, headers=bearer,
                                  method="PATCH")
         self.assertEqual(status, 403, "not 404: whether a number exists is not told either")
+        # the same user through the ORM: the service refuses before it looks anything up
+        from ..lib.import_api_fields import parse_import, parse_update  # noqa: PLC0415 - as the controller
+        move = self.imported()
+        service = self.env["invoice_bridge.import.service"].with_user(self.internal_a)
+        calls = {
+            "import": lambda: service._import_invoice(parse_import(SAMPLE), self.company),
+            "batch": lambda: service._import_invoices([parse_import(SAMPLE)], self.company),
+            "update": lambda: service._update_invoice(
+                parse_update(json.dumps({"invoice_no": "LTPI-77282", "items": []}).encode()), self.company),
+            "read": lambda: service._read_invoice("LTPI-77282", self.company),
+        }
+        for name, call in calls.items():
+            with self.subTest(name), self.assertRaises(AccessError) as refused:
+                call()
+            self.assertNotIn(str(move.id), str(refused.exception).replace(str(self.internal_a.id), ""), name)
+            self.assertNotIn("LTPI-77282", str(refused.exception), name)
+        # and over XML-RPC: the invoice cannot be searched for either
+        with self.assertRaises(xmlrpc.client.Fault):
+            self.xmlrpc_object.execute_kw(self.env.cr.dbname, self.internal_a.id, "internal_a-password",
+                                          "account.move", "search_read", [[("ib_invoice_no", "=", "LTPI-77282")]],
+                                          {"fields": ["id", "state"]})
 
     # ---------------------------------------------------------------------------- 11-15: bad input
     def assertFieldError(self, body, field, method="POST", path=IMPORT):
