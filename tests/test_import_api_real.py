@@ -421,6 +421,49 @@ def test_401_bodies_are_json(server, path, method):
         assert response.json() == {"success": False, "message": message}
 
 
+def test_a_flood_of_refused_requests_is_counted_not_logged(server, odoo, registry):
+    """#14 item 6 as it was found: one client hammering the routes with wrong credentials wrote a ~4 KB sync-log
+    line per request. On a real server (the production path: a cursor of its own per refusal, concurrent
+    upserts of one row) they are counted, one row per source, route, status and minute, and nothing is logged."""
+    calls = [("POST", IMPORT, {"X-API-KEY": "ibk_flood-guess"}), ("PATCH", UPDATE, {"Authorization": "Bearer flood"}),
+             ("POST", IMPORT, {}), ("POST", "/invoice_bridge/iap_extract/webhook/flood-token", {}),
+             ("POST", "/invoice_bridge/easybill/webhook/1/flood-token", {})]
+    threads, rounds = 8, 10
+    logs_before = _scalar(odoo, registry, "SELECT count(*) FROM invoice_bridge_sync_log")
+    counted_before = _scalar(odoo, registry, "SELECT coalesce(sum(count), 0) FROM invoice_bridge_refused_request")
+    statuses = Counter()
+    lock = threading.Lock()
+
+    def client():
+        with requests.Session() as session:
+            for _round in range(rounds):
+                for method, path, headers in calls:
+                    response = session.request(method, server + path, data=json.dumps(SAMPLE), timeout=60,
+                                               headers={"Content-Type": "application/json", **headers})
+                    shape = "json" if response.headers.get("Content-Type", "").startswith("application/json") else (
+                        "empty" if not response.content else response.text[:100])
+                    with lock:
+                        statuses[(path, response.status_code, shape)] += 1
+
+    workers = [threading.Thread(target=client) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(300)
+    sent = threads * rounds * len(calls)
+    assert sum(statuses.values()) == sent
+    assert all((status, shape) == ((404, "empty") if "webhook" in path else (401, "json"))
+               for (path, status, shape) in statuses), statuses
+    assert _scalar(odoo, registry, "SELECT count(*) FROM invoice_bridge_sync_log") == logs_before, "no line"
+    counted = _scalar(odoo, registry, "SELECT coalesce(sum(count), 0) FROM invoice_bridge_refused_request")
+    assert counted - counted_before == sent, "every refusal counted once, none lost to a concurrent upsert"
+    rows = _scalar(odoo, registry, "SELECT count(*) FROM invoice_bridge_refused_request "
+                                   "WHERE minute >= now() at time zone 'UTC' - interval '10 minutes'")
+    assert rows <= 2 * 5, "one row per route and status in a minute (a minute may end meanwhile)"
+    assert not _scalar(odoo, registry, "SELECT count(*) FROM invoice_bridge_refused_request "
+                                       "WHERE reason LIKE '%%flood%%' OR route LIKE '%%flood%%'"), "no credential"
+
+
 @pytest.fixture
 def small_body_limit(odoo, registry):
     with _env(odoo, registry) as env:
