@@ -42,3 +42,20 @@ def cron_progress(env, done):
         cron._commit_progress(done, remaining=0)
     else:
         cron._notify_progress(done=done, remaining=0)
+
+
+def edi_files(move, attachments):
+    """The files data Odoo's e-invoice import reads from ``attachments`` (their embedded XMLs unwrapped): 18's
+    ``ir.attachment._unwrap_edi_attachments``, 19's document import mixin of ``account.move`` otherwise."""
+    if hasattr(attachments, "_unwrap_edi_attachments"):
+        return attachments._unwrap_edi_attachments()
+    files = move._to_files_data(attachments)
+    return files + move._unwrap_attachments(files)
+
+
+def edi_import(move, attachments):
+    """Fill ``move`` from ``attachments`` with Odoo's own e-invoice import (18 takes attachments, 19 files data)."""
+    if hasattr(attachments, "_unwrap_edi_attachments"):
+        move._extend_with_attachments(attachments, new=False)
+    else:
+        move._extend_with_attachments(edi_files(move, attachments), new=False)

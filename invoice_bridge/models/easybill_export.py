@@ -399,11 +399,14 @@ class InvoiceBridgeEasybillExport(models.Model):
         }, check_existing=False)
 
     def _client(self):
-        company = self.company_id.sudo()
+        return self._company_client(self.company_id)
+
+    @api.model
+    def _company_client(self, company):
+        """The easybill client of ``company`` (None without an API key): the export's and the back-sync's."""
+        company = company.sudo()
         key = company.ib_easybill_api_key
-        if not key:
-            return None
-        return EasybillClient(company.ib_easybill_url or DEFAULT_BASE_URL, key)
+        return EasybillClient(company.ib_easybill_url or DEFAULT_BASE_URL, key) if key else None
 
     def _step_request(self, client, step):
         """The request of ``step``, built from what the earlier steps stored."""

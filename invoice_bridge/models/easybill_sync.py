@@ -27,11 +27,9 @@ from odoo.exceptions import UserError
 
 from ..lib.core_outcome import FAIL, SUCCESS, Outcome, classify_http
 from ..lib.easybill_client import (
-    DEFAULT_BASE_URL,
     DEFAULT_DOCUMENT_URL,
     DOCUMENT_STATES,
     MAX_LIST_LIMIT,
-    EasybillClient,
     document_facts,
     document_state,
     document_url,
@@ -100,10 +98,6 @@ class InvoiceBridgeEasybillExport(models.Model):
     def _sync_target(self, company):
         return f"easybill-sync:{company.id}"
 
-    def _sync_client(self, company):
-        key = company.sudo().ib_easybill_api_key
-        return EasybillClient(company.sudo().ib_easybill_url or DEFAULT_BASE_URL, key) if key else None
-
     @api.model
     def _sync_queue(self, company, step, request=None, export=None, again=False):
         """Queue one back-sync read (of ``export``, or of the company) unless the same one is already waiting
@@ -132,7 +126,7 @@ class InvoiceBridgeEasybillExport(models.Model):
     def _sync_read(self, step):
         """Queue ``step`` (a read of one export's document) for each export of ``self`` that easybill has."""
         for export in self.filtered(lambda e: e.easybill_document_id and e.easybill_state not in CLOSED_STATES):
-            client = self._sync_client(export.company_id)
+            client = self._company_client(export.company_id)
             if client is None:
                 continue
             document_id = int(export.easybill_document_id)
@@ -145,7 +139,7 @@ class InvoiceBridgeEasybillExport(models.Model):
     @api.model
     def _sync_company(self, company):
         """Queue the company's reads: the invoices edited since the last read, and the open drafts."""
-        client = self._sync_client(company)
+        client = self._company_client(company)
         tracked = self.sudo().search([("company_id", "=", company.id), ("state", "=", "done"),
                                       ("easybill_document_id", "!=", False),
                                       ("easybill_state", "not in", CLOSED_STATES)])
@@ -190,7 +184,7 @@ class InvoiceBridgeEasybillExport(models.Model):
         """The request of a company's back-sync message (the webhook registration is built only now: its URL
         token and secret are derived, never stored)."""
         company = self.env["res.company"].sudo().browse(msg.res_id).exists()
-        client = company and self._sync_client(company)
+        client = company and self._company_client(company)
         if not client:
             return Outcome(FAIL, _("No easybill API key is configured."),
                            hint=_("Set the API key in Settings ▸ Invoice Bridge ▸ easybill."))
@@ -256,7 +250,7 @@ class InvoiceBridgeEasybillExport(models.Model):
             page = int(query.get("page", 1))
             if page < outcome.data["pages"]:
                 since, until = query["edited_at"].split(",")
-                self._sync_queue(company, step, self._sync_client(company).edited_documents(
+                self._sync_queue(company, step, self._company_client(company).edited_documents(
                     since, until, page=page + 1, limit=self._easybill_page_size), again=True)
                 return
             company.ib_easybill_synced_on = fields.Date.to_date(query["edited_at"].split(",")[1])

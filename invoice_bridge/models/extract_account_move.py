@@ -11,6 +11,7 @@ from odoo.exceptions import UserError
 from odoo.tools import escape_psql
 
 from ..lib import extract_client as extract
+from .core_compat import edi_files, edi_import
 
 EXTRACT_MIMETYPES = ("application/pdf", "image/png", "image/jpeg", "image/bmp")
 EXTRACT_STATES = [
@@ -138,13 +139,8 @@ class AccountMove(models.Model):
             [("res_model", "=", self._name), ("res_id", "=", self.id)], order="id")
         if not attachments:
             return None
-        if hasattr(attachments, "_unwrap_edi_attachments"):  # Odoo 18
-            files = attachments._unwrap_edi_attachments()
-        else:  # Odoo 19: the document import mixin of account.move
-            files = self._to_files_data(attachments)
-            files += self._unwrap_attachments(files)
         found = None
-        for file_data in files:
+        for file_data in edi_files(self, attachments):
             if found is None and file_data.get("xml_tree") is not None and \
                     self._get_edi_decoder(file_data, new=False):
                 found = file_data
@@ -193,11 +189,7 @@ class AccountMove(models.Model):
         if not self.invoice_line_ids:  # Odoo's own upload decodes it first; a file posted otherwise is decoded here
             origin = file_data.get("originator_pdf") or file_data.get("origin_attachment") or file_data.get(
                 "attachment")
-            if hasattr(origin, "_unwrap_edi_attachments"):  # Odoo 18 takes attachments, 19 files data
-                self._extend_with_attachments(origin, new=False)
-            else:
-                files = self._to_files_data(origin)
-                self._extend_with_attachments(files + self._unwrap_attachments(files), new=False)
+            edi_import(self, origin)
         self.env["invoice_bridge.sync.log"]._log({
             "channel": "iap_extract", "direction": "inbound", "state": "success", "company_id": self.company_id.id,
             "partner_id": self.partner_id.id, "res_model": self._name, "res_id": self.id,
