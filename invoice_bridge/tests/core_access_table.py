@@ -110,6 +110,30 @@ ROUTES = {
 }
 
 
+#: a field whose name looks like a credential (this pattern, in any model, defined by the addon) needs a row here
+SECRET_FIELD_PATTERN = r"secret|token|api_?key|passw|nonce|hash|key_index"
+SYSTEM = "base.group_system"
+#: ``{(model, field): the groups that alone read it}``; ``None``: it only looks like one (the reason beside it).
+#: The test also reads, searches and sorts each protected field of company A's record over XML-RPC as the manager
+#: and the billing user of A: each must be refused (a search on it would tell the secret letter by letter).
+SECRET_FIELDS = {
+    ("invoice_bridge.webhook.endpoint", "secret"): SYSTEM,
+    ("invoice_bridge.webhook.endpoint", "previous_secret"): SYSTEM,
+    ("invoice_bridge.webhook.endpoint", "previous_secret_expires_at"): SYSTEM,  # when it stops: beside the secret
+    ("invoice_bridge.api.key", "key_hash"): SYSTEM,
+    ("invoice_bridge.api.key", "key_index"): SYSTEM,
+    ("res.company", "ib_easybill_api_key"): SYSTEM,
+    ("res.company", "ib_easybill_webhook_nonce"): SYSTEM,
+    ("res.company", "ib_extract_token"): SYSTEM,
+    ("res.config.settings", "ib_easybill_api_key"): SYSTEM,
+    ("res.config.settings", "ib_extract_token"): SYSTEM,
+    # IAP's name for a document being digitized: it identifies the document, it opens nothing without the token
+    ("account.move", "ib_extract_document_token"): None,
+    # the key record an invoice was imported with (its name, for the reviewer): never the key itself
+    ("account.move", "ib_api_key_id"): None,
+}
+
+
 def model_rows():
     """``{model: {column: value}}`` of :data:`MODELS`."""
     return {model: dict(zip(MODEL_COLUMNS, row, strict=True)) for model, row in MODELS.items()}

@@ -13,6 +13,7 @@ A difference is reported cell by cell (all of them at once), e.g. ``invoice_brid
 (access_billing_b): the table says 'r---', the code gives 'rw--'``.
 """
 import json
+import re
 import threading
 import time
 import xmlrpc.client
@@ -25,7 +26,15 @@ from odoo.tests import HttpCase, new_test_user, tagged
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 
-from .core_access_table import EXTENDED_MODELS, RIGHTS, USER_KINDS, model_rows, route_rows
+from .core_access_table import (
+    EXTENDED_MODELS,
+    RIGHTS,
+    SECRET_FIELD_PATTERN,
+    SECRET_FIELDS,
+    USER_KINDS,
+    model_rows,
+    route_rows,
+)
 
 ADDON = "invoice_bridge"
 SAMPLE = (Path(__file__).resolve().parent / "data" / "import_api_seed002_sample.json").read_bytes()
@@ -319,6 +328,46 @@ class TestAccessTable(AccountTestInvoicingCommon, HttpCase):
                     if sorted(r["id"] for r in result) != sorted(expected):
                         problems.append(f"{name} / {kind}: XML-RPC gives {[r['id'] for r in result]}, the table "
                                         f"expects {expected}")
+        self.assert_no_problems(problems)
+
+    # ------------------------------------------------------------------------------------------ secrets
+    def test_secret_fields(self):
+        """Every field of the addon that looks like a credential has a row in SECRET_FIELDS; each protected one
+        has those groups, and the manager and the billing user of company A can neither read it, nor search or
+        sort on it, over XML-RPC (company A's own record)."""
+        pattern = re.compile(SECRET_FIELD_PATTERN, re.IGNORECASE)
+        found = set()
+        for model_name in self.env.registry:
+            for name, field in self.env[model_name]._fields.items():
+                if pattern.search(name) and getattr(field, "_module", None) == ADDON:
+                    found.add((model_name, name))
+        problems = [f"{model}.{name}: looks like a credential and has no row in core_access_table.SECRET_FIELDS"
+                    for model, name in sorted(found - set(SECRET_FIELDS))]
+        problems += [f"{model}.{name}: a row of SECRET_FIELDS for a field that no longer exists"
+                     for model, name in sorted(set(SECRET_FIELDS) - found)]
+        records = {"res.company": self.company_a, **{m: r["a"] for m, r in self.records.items()}}
+        db = self.env.cr.dbname
+        for (model, name), groups in sorted(SECRET_FIELDS.items()):
+            if groups is None or (model, name) not in found:
+                continue
+            if self.env[model]._fields[name].groups != groups:
+                problems.append(f"{model}.{name}: groups {self.env[model]._fields[name].groups!r}, the table says "
+                                f"{groups!r}")
+            record = records.get(model)
+            if record is None:
+                continue  # res.config.settings: the model itself is for administrators only (the rights above)
+            for kind in ("manager", "billing"):
+                user = self.users["a"][kind]
+                calls = {"read": ("read", [record.ids], {"fields": [name]}),
+                         "search": ("search_count", [[(name, "=like", "%")]], {}),
+                         "sort": ("search", [[("id", "=", record.id)]], {"order": name})}
+                for what, (method, args, kwargs) in calls.items():
+                    try:
+                        answer = self.xmlrpc_object.execute_kw(db, user.id, password_of(user.login), model, method,
+                                                               args, kwargs)
+                    except xmlrpc.client.Fault:
+                        continue
+                    problems.append(f"{model}.{name} / {kind}: {what} over XML-RPC answered {answer!r}")
         self.assert_no_problems(problems)
 
     # ------------------------------------------------------------------------------------------ routes
