@@ -3,6 +3,7 @@ from odoo.exceptions import ValidationError
 
 from ..lib.core_retry import DEFAULT_SCHEDULE, describe_schedule, parse_schedule
 from .core_outbox import DEFAULT_CONCURRENCY, MAX_CONCURRENCY
+from .core_refused_request import DEFAULT_RETENTION_DAYS as DEFAULT_REFUSED_RETENTION_DAYS
 
 
 class ResConfigSettings(models.TransientModel):
@@ -30,6 +31,15 @@ class ResConfigSettings(models.TransientModel):
              "ones).")
     ib_log_body_limit = fields.Integer(
         "Logged body size (characters)", config_parameter="invoice_bridge.log_body_limit", default=4096)
+    ib_log_masked_headers = fields.Char(
+        "More masked headers", config_parameter="invoice_bridge.log_masked_headers",
+        help="Header names whose values the sync log masks, comma-separated, besides those that look like "
+             "credentials (names containing auth, token, key, secret, signature, passw, cookie or session).")
+    ib_refused_retention_days = fields.Integer(
+        "Keep refused-request counts (days)", config_parameter="invoice_bridge.refused_retention_days",
+        default=DEFAULT_REFUSED_RETENTION_DAYS,
+        help="Requests refused for their credential or their rate are counted per source and minute; older "
+             "counts are deleted every night.")
 
     @api.depends("ib_retry_schedule")
     def _compute_ib_retry_schedule_text(self):

@@ -196,6 +196,7 @@ class TestTours(AccountTestInvoicingCommon, HttpCase):
         self.assertNotEqual(endpoint.secret, old)
         self.assertTrue(endpoint.previous_secret_expires_at)
 
+
 @tagged("post_install", "-at_install")
 class TestLiveTour(AccountTestInvoicingCommon, HttpCase):
     """#16.9, in the browser: the web client's listener (``static/src/live``) over the real websocket. An open
@@ -234,3 +235,24 @@ class TestLiveTour(AccountTestInvoicingCommon, HttpCase):
         self.assertEqual(invoice.state, "posted")
         self.assertFalse(invoice.ref, "the typed reference was discarded, never saved by a reload")
         self.assertEqual(len([d for d in self.receiver.deliveries if d["status"] == 200]), 2)
+
+
+@tagged("post_install", "-at_install")
+class TestSettingsTour(HttpCase):
+    """The settings page as the database's administrator sees it (the accounting test company's fixtures, with
+    cash-basis taxes, make Odoo's own settings page raise on load: not ours to test)."""
+
+    def test_masked_headers_and_refused_retention(self):
+        """#14: the header names masked besides the credential-looking ones, and the refused requests' retention,
+        set on the settings page by an administrator; a line then masks such a header."""
+        self.start_tour("/odoo/action-account.action_account_config", "invoice_bridge_tour_settings",
+                        login="admin", timeout=120)
+        params = self.env["ir.config_parameter"].sudo()
+        self.assertEqual(params.get_param("invoice_bridge.log_masked_headers"), "X-Tenant, X-Customer-Ref")
+        self.assertEqual(params.get_param("invoice_bridge.refused_retention_days"), "30")
+        line = self.env["invoice_bridge.sync.log"]._log({
+            "channel": "http", "state": "success",
+            "request_headers": {"X-Tenant": "tenant-7f3a9c", "X-Customer-Ref": "cust-55aa11", "X-Plain": "shown"}})
+        self.assertNotIn("tenant-7f3a9c", line.request_headers)
+        self.assertNotIn("cust-55aa11", line.request_headers)
+        self.assertIn("X-Plain: shown", line.request_headers)
