@@ -5,6 +5,7 @@ import secrets
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+from ..lib.core_masking import remember_secrets
 from ..lib.easybill_client import DEFAULT_BASE_URL as EASYBILL_URL
 from ..lib.easybill_client import DEFAULT_DOCUMENT_URL, WEBHOOK_PATH, document_url
 
@@ -79,13 +80,14 @@ class ResCompany(models.Model):
         for company in self:
             if not company.sudo().ib_easybill_api_key:
                 raise UserError(_("Set the easybill API key of %s first.", company.name))
-            company.sudo().ib_easybill_webhook_nonce = secrets.token_urlsafe(32)
-            self.env.registry.clear_cache()  # the derived values are secrets the sync log masks
+            company.sudo().ib_easybill_webhook_nonce = secrets.token_urlsafe(32)  # write() clears the cache
             self.env["invoice_bridge.easybill.export"]._sync_queue(company, "webhook_register")
         return True
 
     # Override of res.company: a changed secret is masked at once (the sync log caches the known secrets)
     def write(self, vals):
-        if set(vals) & set(("ib_easybill_api_key",)):
+        if set(vals) & set(("ib_easybill_api_key", "ib_easybill_webhook_nonce")):
+            # before the UPDATE: a failed one is logged with its parameters
+            remember_secrets([vals.get("ib_easybill_api_key"), vals.get("ib_easybill_webhook_nonce")])
             self.env.registry.clear_cache()
         return super().write(vals)

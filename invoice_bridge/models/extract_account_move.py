@@ -11,6 +11,7 @@ from odoo.exceptions import UserError
 from odoo.tools import escape_psql
 
 from ..lib import extract_client as extract
+from ..lib.core_masking import remember_secrets
 from .core_compat import edi_files, edi_import
 
 EXTRACT_MIMETYPES = ("application/pdf", "image/png", "image/jpeg", "image/bmp")
@@ -262,6 +263,7 @@ class AccountMove(models.Model):
         token = params.get_param("invoice_bridge.extract_webhook_token")
         if not token and create:
             token = secrets.token_hex(16)
+            remember_secrets([token])  # before the INSERT: a failed one is logged with it
             params.set_param("invoice_bridge.extract_webhook_token", token)
             self.env.registry.clear_cache()  # a secret the sync log masks
         return token

@@ -1,5 +1,6 @@
 from odoo import fields, models
 
+from ..lib.core_masking import remember_secrets
 from ..lib.extract_client import DEFAULT_ENDPOINT
 
 
@@ -29,5 +30,6 @@ class ResCompany(models.Model):
     # Override of res.company: a changed secret is masked at once (the sync log caches the known secrets)
     def write(self, vals):
         if set(vals) & set(("ib_extract_token", "ib_extract_test_mode")):
+            remember_secrets([vals.get("ib_extract_token")])  # before the UPDATE: a failed one is logged with it
             self.env.registry.clear_cache()
         return super().write(vals)
