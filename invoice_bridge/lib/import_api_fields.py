@@ -197,13 +197,14 @@ class TaxRef:
 
 
 class AmountsBelowLimit(Rule):
-    """Each line's ``quantity`` × ``mrp`` and (on import) their sum stay below :data:`MAX_MOVE_AMOUNT`."""
+    """Each line's ``quantity`` × ``mrp`` and (on import) their sum stay below :data:`MAX_MOVE_AMOUNT` (a PATCH's
+    sum, which depends on the invoice's lines, is checked by the import service)."""
 
     def __init__(self, total=True):
         self.total = total
-        self.doc = (f"Each line's quantity × mrp{' and their sum' if total else ''} must stay below "
-                    f"{MAX_MOVE_AMOUNT:,} (not expressible in the schema): beyond, an invoice with cents no longer "
-                    "balances in Odoo's accounting.")
+        sums = " and their sum" if total else ", and their sum once corrected,"
+        self.doc = (f"Each line's quantity × mrp{sums} must stay below {MAX_MOVE_AMOUNT:,} (not expressible in "
+                    "the schema): beyond, an invoice with cents no longer balances in Odoo's accounting.")
 
     def check(self, values, raw, path, ctx):
         items = values.get("items")

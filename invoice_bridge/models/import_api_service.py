@@ -558,6 +558,18 @@ class InvoiceBridgeImportService(models.AbstractModel):
                 errors.setdefault(f"items[{index}].{name}", []).append(
                     _("This field is required to add an item the invoice does not have yet."))
             to_create.append((index, item, taxes))
+        # the invoice's sum after the corrections stays below the limit too, as on import
+        amounts = {} if payload.replace_items else {
+            line.id: Decimal(str(line.quantity)) * Decimal(str(line.price_unit)) for line in lines}
+        for index, item in enumerate(payload.items):
+            line = None if payload.replace_items else self._match_line(lines, item)
+            quantity = item.quantity if item.quantity is not None else (line.quantity if line else None)
+            price = item.mrp if item.mrp is not None else (line.price_unit if line else None)
+            if quantity is not None and price is not None:
+                amounts[line.id if line else f"new-{index}"] = Decimal(str(quantity)) * Decimal(str(price))
+        if sum(amounts.values(), Decimal(0)) >= MAX_MOVE_AMOUNT and not any(k.startswith("items[") for k in errors):
+            errors.setdefault("items", []).append(
+                _("Ensure the sum of quantity × mrp is less than %s.", MAX_MOVE_AMOUNT))
         return commands, to_create
 
     @api.model

@@ -185,6 +185,20 @@ class TestImportApiAttacks(ImportApiCase):
                          for i in range(3)]
         self.assertFieldError(over, "items")
 
+    def test_patch_keeps_the_invoice_below_the_limit(self):
+        """#14 item 15 through PATCH: each added line is below the limit, their sum with the invoice's is not."""
+        self.assertEqual(self.call(IMPORT, SAMPLE)[0], 201)
+        move = self.imported()
+        move._ib_return_to_billing("amounts")
+        lines_before = move.invoice_line_ids.ids
+        big = [{"item_code": f"BIG-{i}", "name": f"Big {i}", "quantity": 1, "mrp": "60000000000"} for i in range(2)]
+        answer = self.assertFieldError({"invoice_no": "LTPI-77282", "items": big}, "items", method="PATCH",
+                                       path=UPDATE)
+        self.assertIn("sum of quantity × mrp", answer["errors"]["items"][0])
+        self.assertEqual((move.invoice_line_ids.ids, move.ib_import_state), (lines_before, "review"))
+        status, answer = self.call(UPDATE, {"invoice_no": "LTPI-77282", "items": big[:1]}, method="PATCH")
+        self.assertEqual(status, 200, answer)
+
     def test_patch_due_date_before_the_invoice_date(self):
         self.assertEqual(self.call(IMPORT, SAMPLE)[0], 201)
         self.imported()._ib_return_to_billing("dates")
