@@ -464,6 +464,26 @@ def test_a_flood_of_refused_requests_is_counted_not_logged(server, odoo, registr
                                        "WHERE reason LIKE '%%flood%%' OR route LIKE '%%flood%%'"), "no credential"
 
 
+def test_credential_headers_never_reach_the_log(server, api, odoo, registry):
+    """#14 item 9 as it was found: the headers were masked by a fixed list of names, so ``X-Auth-Token``,
+    ``Api-Token`` and the like were stored in clear. Sent to a real server, each is masked by its name's pattern
+    and the caller's API key by its value, whatever header carries it."""
+    number = _unique("HEADERS")
+    secrets = {"X-Auth-Token": "tok-1111-2222-3333", "Api-Token": "tok-4444-5555-6666",
+               "X-Session-Id": "ses-7777-8888-9999", "X-Client-Secret": "sec-aaaa-bbbb-cccc",
+               "X-Signature": "sig-aaaa-1111-bbbb", "Cookie": "session_id=coo-2222-cccc-3333",
+               "X-Echo": api.key}
+    response = requests.post(server + IMPORT, data=json.dumps(sample(number)), timeout=60,
+                             headers=_headers(api.key, **secrets))
+    assert response.status_code == 201, response.text
+    stored = _scalar(odoo, registry, "SELECT request_headers FROM invoice_bridge_sync_log "
+                                     "WHERE reference = %s ORDER BY id DESC LIMIT 1", (number,))
+    for name, value in secrets.items():
+        assert name.lower() in stored.lower(), (name, stored)
+        assert value not in stored, (name, stored)
+    assert api.key not in stored
+
+
 @pytest.fixture
 def small_body_limit(odoo, registry):
     with _env(odoo, registry) as env:

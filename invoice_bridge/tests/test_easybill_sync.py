@@ -295,3 +295,30 @@ class TestEasybillWebhooks(EasybillSyncCase, HttpCase):
             [("route", "=", "/invoice_bridge/easybill/webhook/<company>/<token>")]))
         self.assertEqual(self.url_open(webhook["url"]).status_code, 405, "POST only")
 
+
+    def test_a_company_s_webhook_never_wakes_another_company(self):
+        """Two companies with easybill: each URL's token is derived from its own company, so one company's token
+        under the other's id is refused, and a company's webhook reads back that company's exports only."""
+        self.exported()
+        url_a = urlsplit(self.register()["url"]).path
+        company_b = self.setup_other_company(name="easybill company B")["company"]
+        company_b.sudo().write({"ib_easybill_enabled": True, "ib_easybill_url": self.fake.api_url,
+                                "ib_easybill_api_key": "b-" + "k" * 30, "ib_easybill_webhook_nonce": "nonce-of-b"})
+        url_b = urlsplit(company_b._ib_easybill_webhook_url()).path
+        token_a, token_b = url_a.rsplit("/", 1)[1], url_b.rsplit("/", 1)[1]
+        self.assertNotEqual(token_a, token_b)
+        outbox = self.env["invoice_bridge.outbox"].sudo()
+        before = outbox.search_count([])
+        for path in (f"/invoice_bridge/easybill/webhook/{company_b.id}/{token_a}",
+                     f"/invoice_bridge/easybill/webhook/{self.company.id}/{token_b}"):
+            self.assertEqual(self.url_open(path, data=b"{}").status_code, 404, path)
+        self.assertEqual(self.url_open(url_b, data=b"{}").status_code, 204)
+        self.assertEqual(outbox.search_count([]), before, "company B has nothing to read back, A is not woken")
+        line = self.env["invoice_bridge.sync.log"].sudo().search(
+            [("channel", "=", "easybill"), ("direction", "=", "inbound")], order="id desc", limit=1)
+        self.assertEqual((line.company_id, line.message),
+                         (company_b, "easybill webhook: no export to read back"))
+        self.assertEqual(self.url_open(url_a, data=b"{}").status_code, 204)
+        woken = outbox.search([("channel", "=", "easybill")], order="id desc", limit=1)
+        self.assertGreater(outbox.search_count([]), before)
+        self.assertEqual(woken.company_id, self.company)
