@@ -197,6 +197,31 @@ class TestTours(AccountTestInvoicingCommon, HttpCase):
         self.assertTrue(endpoint.previous_secret_expires_at)
 
 
+    def test_06_api_key_shown_once_then_revoked(self):
+        """#14 item 1 with Odoo's own buttons: Generate key asks for the password (check_identity), shows the
+        key once in a form that stores nothing (no table holds it), the key shown authenticates, Revoke ends it."""
+        users = self.env["res.users"]
+        technical = users.create({
+            "name": "ALFA ERP (technical)", "login": "alfa_erp_tech", "company_id": self.company.id,
+            "company_ids": [Command.set(self.company.ids)],
+            field_name(users, "group_ids", "groups_id"): [Command.set([
+                self.env.ref("base.group_user").id, self.env.ref("account.group_account_invoice").id])]})
+        key = self.env["invoice_bridge.api.key"].create({
+            "name": "ALFA ERP", "user_id": technical.id, "company_id": self.company.id})
+        self.start_tour(f"/odoo/action-invoice_bridge.api_key_action/{key.id}", "invoice_bridge_tour_api_key",
+                        login=self.login, timeout=120)
+        self.env.invalidate_all()
+        key = key.sudo().with_context(active_test=False)
+        self.assertFalse(key.active)
+        self.assertFalse(key.key_hash)
+        self.assertTrue(key.key_hint.startswith("ibk_"))
+        bodies = key.message_ids.mapped("body")
+        self.assertTrue(any("New secret issued by" in body for body in bodies), bodies)
+        self.assertTrue(any("Revoked by" in body for body in bodies), bodies)
+        self.env.cr.execute("SELECT to_regclass('invoice_bridge_api_key_show')")
+        self.assertIsNone(self.env.cr.fetchone()[0], "the shown key has no table to stay in")
+
+
 @tagged("post_install", "-at_install")
 class TestLiveTour(AccountTestInvoicingCommon, HttpCase):
     """#16.9, in the browser: the web client's listener (``static/src/live``) over the real websocket. An open
