@@ -2,6 +2,8 @@
 
 The one place that knows both: models, tests and the security data call these helpers and stay the same code.
 """
+import importlib
+
 from odoo import models
 
 
@@ -21,6 +23,10 @@ class _SqlConstraint:
 
 #: ``models.Constraint`` where it exists (19.0), ``_sql_constraints`` otherwise (18.0); same database names
 Constraint = getattr(models, "Constraint", _SqlConstraint)
+
+#: how many rows Odoo's flush writes per ``UPDATE`` (``odoo.models`` on 18.0, ``odoo.orm.models`` on 19.0)
+UPDATE_BATCH_SIZE = getattr(models, "UPDATE_BATCH_SIZE", None) or importlib.import_module(
+    "odoo.orm.models").UPDATE_BATCH_SIZE
 
 
 def field_name(model, *names):
