@@ -15,5 +15,6 @@ class InvoiceBridgeConfig(models.AbstractModel):
 
     @api.model
     def _get(self, key, default):
-        raw = self.env["ir.config_parameter"].sudo().get_param(f"invoice_bridge.{key}")
+        # None for a missing key: get_param's own default is False, which would be read as the text "False"
+        raw = self.env["ir.config_parameter"].sudo().get_param(f"invoice_bridge.{key}", None)
         return parse_setting(raw, default)

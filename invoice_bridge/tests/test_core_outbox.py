@@ -6,6 +6,7 @@ from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
+from ..lib.core_retry import DEFAULT_SCHEDULE, parse_schedule
 from .core_common import BridgeCase
 from .fakes.core_loopback import peak_in_flight
 
@@ -261,6 +262,22 @@ class TestOutbox(BridgeCase):
         self.env["ir.config_parameter"].sudo().set_param("invoice_bridge.outbound_disabled", "True")
         self.assertEqual(self.Outbox._cron_drain(), 0)
         self.assertFalse(self.receiver.deliveries)
+
+    def test_unset_settings_read_as_their_defaults(self):
+        """A fresh database has no ``invoice_bridge.*`` parameter until Settings is saved: each is its default.
+        Odoo's ``get_param`` answers False for a missing key, which was read as the text "False": every drain
+        logged "invalid retry schedule" and the masked header names held "False"."""
+        params = self.env["ir.config_parameter"].sudo()
+        params.search([("key", "=like", "invoice_bridge.%")]).unlink()
+        config = self.env["invoice_bridge.config"]
+        self.assertEqual(config._get("retry_schedule", DEFAULT_SCHEDULE), DEFAULT_SCHEDULE)
+        self.assertEqual(config._get("log_masked_headers", ""), "")
+        self.assertIs(config._get("outbound_disabled", True), True)
+        with self.assertNoLogs("odoo.addons.invoice_bridge.models.core_outbox", "WARNING"):
+            self.assertEqual(self.Outbox._retry_schedule(), parse_schedule(DEFAULT_SCHEDULE))
+            self.enqueue(1)
+            self.drain()
+        self.assertEqual(len(self.receiver.deliveries), 1)
 
     def test_drain_query_count_constant(self):
         """Draining 10 or 100 messages costs the same number of queries."""
