@@ -370,6 +370,10 @@ class InvoiceBridgeImportService(models.AbstractModel):
         if payload.due_date:
             vals["invoice_date_due"] = payload.due_date
             vals["invoice_payment_term_id"] = False
+        elif not self._partner_payment_term(partner, company, vals["move_type"]):
+            # no terms and no due date: due on the invoice date, given to create (a write after it costs as
+            # much as a tenth of the import: Odoo recomputes the move's lines)
+            vals["invoice_date_due"] = payload.invoice_date
         if payload.inv_type == "debit" and payload.ref:
             origin = self._find_move(company, payload.ref)
             if origin:
@@ -379,13 +383,22 @@ class InvoiceBridgeImportService(models.AbstractModel):
     @api.model
     def _finish_import(self, move, payload, company):
         """What follows the creation: the due date without terms, the payload's rate, the invoice_created event."""
-        if not payload.due_date and not move.invoice_payment_term_id:
-            move.invoice_date_due = move.invoice_date  # no terms and no due date: due on the invoice date
+        if not payload.due_date and not move.invoice_payment_term_id and move.invoice_date_due != move.invoice_date:
+            move.invoice_date_due = move.invoice_date  # no terms and no due date (the create's values say so)
         currency = move.currency_id
         if payload.currency and payload.currency_rate and currency != company.currency_id:
             # the payload's rate: 1 unit of the invoice's currency = currency_rate units of the company's
             move.invoice_currency_rate = 1 / float(payload.currency_rate)
         self.env["invoice_bridge.api.event"]._emit("invoice_created", move)
+
+    @api.model
+    def _partner_payment_term(self, partner, company, move_type):
+        """The payment terms Odoo gives a new ``move_type`` invoice of ``partner`` in ``company`` (the rule of
+        ``account.move._compute_invoice_payment_term_id``)."""
+        partner = partner.with_company(company)
+        if move_type in ("out_invoice", "out_refund"):
+            return partner.property_payment_term_id
+        return partner.property_supplier_payment_term_id
 
     @api.model
     def _create_move(self, Move, vals, company, invoice_no):

@@ -40,7 +40,8 @@ class AccountMove(models.Model):
         # payment_state is a stored compute: compare with the stored value to see a change (a write() override
         # never sees it)
         stored = {}
-        ids = tuple(i for i in self.ids if isinstance(i, int))
+        # only a posted invoice announces a payment: a draft being created or edited costs no query here
+        ids = tuple(m.id for m in self if isinstance(m.id, int) and m.state == "posted")
         if ids:
             self.env.cr.execute(SQL("SELECT id, payment_state FROM account_move WHERE id IN %s", ids))
             stored = dict(self.env.cr.fetchall())
